@@ -1,0 +1,157 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""PowerKVMDriver: nova's libvirt driver, for PowerKVM hosts.
+
+Wiring only: at each hook it asks a policy module, then lets the libvirt
+driver do the work. Logic that grows here belongs in a policy.
+"""
+
+from nova import exception as nova_exception
+from nova.virt.libvirt import config as vconfig
+from nova.virt.libvirt import driver as libvirt_driver
+import nova.conf
+from oslo_log import log as logging
+
+from powerkvm_nova import capabilities
+from powerkvm_nova import conf as powerkvm_conf
+from powerkvm_nova import emulation
+from powerkvm_nova import exception
+from powerkvm_nova import guest_arch
+
+CONF = nova.conf.CONF
+powerkvm_conf.register_opts(CONF)
+LOG = logging.getLogger(__name__)
+
+# nova keeps every image property of an instance in its system metadata
+# under this prefix (nova.utils.SM_IMAGE_PROP_PREFIX); instance.image_meta
+# is rebuilt from it for every later operation.
+_SM_ARCH = 'image_hw_architecture'
+
+
+class PowerKVMDriver(libvirt_driver.LibvirtDriver):
+    """A libvirt driver for KVM on IBM POWER (pseries guests)."""
+
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi, read_only)
+        CONF.set_override(
+            'hw_machine_type',
+            guest_arch.with_pseries_defaults(CONF.libvirt.hw_machine_type),
+            group='libvirt')
+        self.capabilities = capabilities.for_power(self.capabilities)
+        self.host_mode = None
+
+    # -- start-up ---------------------------------------------------------
+
+    def init_host(self, host):
+        self._host.initialize()
+        self.host_mode = self._decide_host_mode()
+        super().init_host(host)
+
+    def _decide_host_mode(self):
+        host_arch = self._host.get_capabilities().host.cpu.arch
+        try:
+            mode = emulation.decide(CONF.powerkvm.host_mode, host_arch)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InvalidConfiguration(str(e))
+        if not mode.emulated:
+            LOG.info('PowerKVM host mode: native (%s).', mode.reason)
+            return mode
+        if CONF.libvirt.virt_type != 'qemu':
+            raise nova_exception.InvalidConfiguration(
+                'PowerKVM emulated host mode (%s) runs guests under QEMU '
+                'TCG and needs [libvirt] virt_type = qemu, not %s.'
+                % (mode.reason, CONF.libvirt.virt_type))
+        LOG.warning(
+            'PowerKVM host mode: EMULATED (%s). POWER guests run under QEMU '
+            'TCG software emulation with one thread per core and CPU model '
+            '%s. This is a test/development mode, not for production '
+            'guests.', mode.reason, CONF.powerkvm.emulated_cpu_model)
+        return mode
+
+    def _update_host_specific_capabilities(self):
+        super()._update_host_specific_capabilities()
+        self.capabilities = capabilities.for_power(self.capabilities)
+
+    # -- what the scheduler sees ------------------------------------------
+
+    def _get_instance_capabilities(self):
+        # A PowerKVM host offers POWER guests only, even where the QEMU on
+        # it could emulate others.
+        return [cap for cap in super()._get_instance_capabilities()
+                if cap[0] in emulation.POWER_ARCHES]
+
+    # -- guests -----------------------------------------------------------
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        self._pin_guest_arch(instance, image_meta)
+        super().spawn(context, instance, image_meta, injected_files,
+                      admin_password, allocations, network_info=network_info,
+                      block_device_info=block_device_info, power_on=power_on,
+                      accel_info=accel_info)
+
+    def _pin_guest_arch(self, instance, image_meta):
+        """Give the guest a POWER arch and record it in the instance.
+
+        Without it nova falls back to the host's arch, which on an emulated
+        host is not POWER, and later operations rebuild image_meta from the
+        instance's system metadata, so the arch is kept there.
+        """
+        try:
+            arch = guest_arch.resolve(
+                image_meta.properties.get('hw_architecture'),
+                CONF.powerkvm.default_guest_arch)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InvalidArchitectureName(str(e))
+        image_meta.properties.hw_architecture = arch
+        if instance.system_metadata.get(_SM_ARCH) != arch:
+            instance.system_metadata[_SM_ARCH] = arch
+            instance.save()
+
+    def _configure_guest_by_virt_type(self, guest, instance, image_meta,
+                                      flavor, old_guest=None):
+        super()._configure_guest_by_virt_type(
+            guest, instance, image_meta, flavor, old_guest=old_guest)
+        # The libvirt driver emulates any guest whose arch differs from the
+        # host's; a POWER host runs both endiannesses natively under KVM.
+        if (not self._emulated and
+                guest.os_arch in emulation.POWER_ARCHES):
+            guest.virt_type = CONF.libvirt.virt_type
+
+    def _get_guest_cpu_model_config(self, flavor=None, arch=None):
+        if not (self._emulated and arch in emulation.POWER_ARCHES):
+            return super()._get_guest_cpu_model_config(flavor, arch)
+        cpu = vconfig.LibvirtConfigGuestCPU()
+        cpu.mode = 'custom'
+        cpu.model = CONF.powerkvm.emulated_cpu_model
+        return cpu
+
+    def _get_guest_cpu_config(self, flavor, image_meta,
+                              guest_cpu_numa_config, instance_numa_topology):
+        cpu = super()._get_guest_cpu_config(
+            flavor, image_meta, guest_cpu_numa_config,
+            instance_numa_topology)
+        if cpu is not None and self._emulated and cpu.threads:
+            topology = emulation.flatten_threads(
+                cpu.sockets, cpu.cores, cpu.threads)
+            if topology[2] != cpu.threads:
+                LOG.info('Emulated host: guest CPU topology %s sockets x %s '
+                         'cores x %s threads flattened to %s x %s x %s.',
+                         cpu.sockets, cpu.cores, cpu.threads, *topology)
+            cpu.sockets, cpu.cores, cpu.threads = topology
+        return cpu
+
+    @property
+    def _emulated(self):
+        return self.host_mode is not None and self.host_mode.emulated
