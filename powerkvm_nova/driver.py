@@ -142,7 +142,16 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
         cpu = super()._get_guest_cpu_config(
             flavor, image_meta, guest_cpu_numa_config,
             instance_numa_topology)
-        if cpu is not None and self._emulated and cpu.threads:
+        arch = self._check_emulation_arch(image_meta)
+        if cpu is None or arch not in emulation.POWER_ARCHES:
+            return cpu
+        # The libvirt driver takes a guest arch other than the host's for
+        # emulation and drops the CPU mode (a BE guest on an LE host); on
+        # POWER both run natively, and emulated hosts get the configured
+        # model rather than upstream's fixed POWER8.
+        wanted = self._get_guest_cpu_model_config(flavor, arch)
+        cpu.mode, cpu.model = wanted.mode, wanted.model
+        if self._emulated and cpu.threads:
             topology = emulation.flatten_threads(
                 cpu.sockets, cpu.cores, cpu.threads)
             if topology[2] != cpu.threads:

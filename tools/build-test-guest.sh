@@ -1,15 +1,12 @@
 #!/bin/bash
-# Build a tiny little-endian Linux test guest for QEMU/KVM pseries from
-# Debian 12 ppc64el packages: OUTDIR/{vmlinux,initramfs.cpio.gz,disk.raw}.
-#
-# Usage: tools/build-test-guest.sh [OUTDIR]
-# Needs: apt-get, dpkg-deb, cpio, gzip, xz (root or sudo for the apt setup).
-#
+# Build a tiny little-endian Linux test guest for QEMU pseries from Debian 12
+# ppc64el packages: OUTDIR/{vmlinux,initramfs.cpio.gz,disk.raw}.
+# Usage: tools/build-test-guest.sh [OUTDIR]   (root or sudo for apt setup)
 # Boot: qemu-system-ppc64 -M pseries -m 512 -nographic -kernel vmlinux
 #   -initrd initramfs.cpio.gz -append console=hvc0
 #   -drive file=disk.raw,format=raw,if=virtio
-# Console lines: POWERKVM-GUEST-BOOTED, POWERKVM-DISK-WRITE-OK|FAILED,
-#   POWERKVM-GUEST-READY, then POWERKVM-TICK <n> every 5 seconds.
+# Console: POWERKVM-GUEST-BOOTED, POWERKVM-DISK-WRITE-OK|FAILED, then
+#   POWERKVM-GUEST-READY and POWERKVM-TICK <n> every 5 seconds.
 
 set -euo pipefail
 
@@ -23,14 +20,15 @@ die() {
     exit 1
 }
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
 
 # Fast path: outputs exist and the checksummed ones are intact.
-# disk.raw is excluded from the sums because the guest writes to it.
-if [ -f "$OUTDIR/SHA256SUMS" ] && [ -f "$OUTDIR/disk.raw" ] &&
-        (cd "$OUTDIR" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1; then
+# disk.raw is not summed because the guest writes to it.
+sums_ok() {
+    (cd "$OUTDIR" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1
+}
+if [ -f "$OUTDIR/disk.raw" ] && sums_ok; then
     echo "test guest already built in $OUTDIR"
     exit 0
 fi
@@ -41,12 +39,13 @@ done
 
 echo "preparing apt for $ARCH..."
 if ! dpkg --print-foreign-architectures | grep -qx "$ARCH"; then
-    as_root dpkg --add-architecture "$ARCH"
+    "${sudo[@]}" dpkg --add-architecture "$ARCH"
 fi
-if ! compgen -G "/var/lib/apt/lists/*_binary-${ARCH}_Packages*" >/dev/null; then
-    # A partially failing update (e.g. a mirror mid-sync) is fine as long
-    # as the main archive's lists arrived; the apt-cache check below says.
-    as_root apt-get -q update || echo "warning: apt-get update had errors"
+lists=(/var/lib/apt/lists/*binary-"${ARCH}"_Packages*)
+if [ ! -e "${lists[0]}" ]; then
+    # A partly failing update (e.g. a mirror mid-sync) is fine as long as
+    # the main archive's lists arrived; the apt-cache check below says.
+    "${sudo[@]}" apt-get -q update || echo "warning: apt-get update had errors"
 fi
 
 # The metapackage pins the concrete ABI-versioned kernel package.
@@ -70,36 +69,32 @@ echo "extracting packages..."
 mkdir pkg root
 for deb in "${debs[@]}"; do
     dpkg-deb -x "$deb" pkg
-    dpkg-deb -f "$deb" Package Version | paste -sd' ' >>versions
+    echo "$(dpkg-deb -f "$deb" Package):$ARCH $(dpkg-deb -f "$deb" Version)" \
+        >>versions
 done
 kver=${kpkg#linux-image-}
 kmods=pkg/lib/modules/$kver
 [ -f "pkg/boot/vmlinux-$kver" ] || die "no /boot/vmlinux-$kver in $kpkg"
 
 echo "selecting kernel modules..."
-mkdir -p root/bin root/dev root/etc root/lib/modules
-: >root/etc/modules
-mods=" "
+mkdir -p root/{bin,dev,etc,proc,sys,sbin,usr/bin,usr/sbin,lib/modules}
 
-# Copy module $1 (uncompressed: busybox insmod cannot read .xz/.zst),
-# after its dependencies, so root/etc/modules is in insmod order.
+# Copy module $1 after its dependencies, so root/etc/modules lists them
+# in insmod order.
 add_module() {
-    local name=$1 ko dep
-    case $mods in *" $name "*) return ;; esac
+    local name=$1 ko dep deps
+    grep -qsx "$name" root/etc/modules && return
     ko=$(find "$kmods" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) \
         -print -quit)
     [ -n "$ko" ] || die "module $name not found in $kpkg"
-    case $ko in
-        *.xz) xz -dc "$ko" >"root/lib/modules/$name.ko" ;;
-        *.zst) zstd -dqc "$ko" >"root/lib/modules/$name.ko" ;;
-        *) cp "$ko" "root/lib/modules/$name.ko" ;;
-    esac
+    # busybox insmod cannot read .ko.xz; xz -dcf copies plain .ko as is.
+    xz -dcf "$ko" >"root/lib/modules/$name.ko"
     # Dependencies live in the .modinfo section; no host kmod needed.
-    for dep in $(tr '\0' '\n' <"root/lib/modules/$name.ko" |
-            sed -n 's/^depends=//p' | tr ',' ' '); do
+    deps=$(tr '\0' '\n' <"root/lib/modules/$name.ko" |
+        sed -n 's/^depends=//p' | tr ',' ' ')
+    for dep in $deps; do
         add_module "$dep"
     done
-    mods="$mods$name "
     echo "$name" >>root/etc/modules
 }
 
@@ -118,51 +113,47 @@ echo "  modules (load order): $(paste -sd' ' root/etc/modules)"
 echo "writing initramfs..."
 cp pkg/bin/busybox root/bin/busybox
 # The kernel opens /dev/console for init before devtmpfs is mounted.
-if [ "$(id -u)" -eq 0 ]; then mknod -m 600 root/dev/console c 5 1; fi
+# (Without root, /init's exec to the devtmpfs console still covers it.)
+[ "$(id -u)" -ne 0 ] || mknod -m 600 root/dev/console c 5 1
 cat >root/init <<'EOF'
 #!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys /sbin /usr/bin /usr/sbin
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 # hvc0 is the console on pseries; /dev/console follows console=.
 exec </dev/console >/dev/console 2>&1
-for m in $(cat /etc/modules); do
+while read -r m; do
     insmod "/lib/modules/$m.ko" || echo "insmod $m failed"
-done
+done </etc/modules
 echo "POWERKVM-GUEST-BOOTED arch=$(uname -m)"
 
 fail() { echo "POWERKVM-DISK-WRITE-FAILED $*"; }
 rd() { dd if="$disk" bs=512 count=1 2>/dev/null | tr -d '\000' | head -n 1; }
-disk=
-i=0
-while [ -z "$disk" ] && [ "$i" -lt 20 ]; do
-    for d in /dev/vd[a-z]; do [ -b "$d" ] && disk=$d && break; done
-    [ -n "$disk" ] || sleep 1
-    i=$((i + 1))
-done
-if [ -z "$disk" ]; then
-    fail "no virtio disk (/dev/vd*) after 20s"
-else
-    # Boot count survives reboots on the disk itself, so reboot shows 2.
+disk_test() {
+    # Modules probe asynchronously; give the disk up to 20s to show up.
+    for _ in $(seq 20); do
+        set -- /dev/vd[a-z]
+        [ -b "$1" ] && disk=$1 && break
+        sleep 1
+    done
+    [ -n "$disk" ] || { fail "no virtio disk (/dev/vd*) after 20s"; return; }
+    # The boot count lives on the disk itself, so a reboot shows 2.
     prev=$(rd | sed -n 's/^POWERKVM-DISK-MARK count=\([0-9]*\)$/\1/p')
     mark="POWERKVM-DISK-MARK count=$((${prev:-0} + 1))"
-    if ! echo "$mark" | dd of="$disk" bs=512 count=1 conv=sync,fsync \
-            2>/dev/null; then
-        fail "dd to $disk failed"
+    echo "$mark" | dd of="$disk" bs=512 count=1 conv=sync,fsync 2>/dev/null ||
+        { fail "dd to $disk failed"; return; }
+    # Drop cached blocks so the read-back comes from the device.
+    sync
+    blockdev --flushbufs "$disk"
+    got=$(rd)
+    if [ "$got" = "$mark" ]; then
+        echo "POWERKVM-DISK-WRITE-OK $got"
     else
-        # Drop the page cache so the read-back comes from the device.
-        sync
-        echo 3 >/proc/sys/vm/drop_caches
-        got=$(rd)
-        if [ "$got" = "$mark" ]; then
-            echo "POWERKVM-DISK-WRITE-OK $got"
-        else
-            fail "read back '$got' from $disk"
-        fi
+        fail "read back '$got' from $disk"
     fi
-fi
+}
+disk_test
 echo "POWERKVM-GUEST-READY"
 n=0
 while :; do
@@ -181,10 +172,8 @@ rm -f "$OUTDIR/SHA256SUMS"
 cp "pkg/boot/vmlinux-$kver" "$OUTDIR/vmlinux"
 cp initramfs.cpio.gz "$OUTDIR/initramfs.cpio.gz"
 # Fresh zeroed root disk, so the first boot counts 1.
-rm -f "$OUTDIR/disk.raw"
-truncate -s 16M "$OUTDIR/disk.raw"
+dd if=/dev/zero of="$OUTDIR/disk.raw" bs=1M count=16 status=none
 cp versions "$OUTDIR/PACKAGES"
 # Written last: it doubles as the "build complete" stamp.
 (cd "$OUTDIR" && sha256sum vmlinux initramfs.cpio.gz PACKAGES >SHA256SUMS)
-echo "done in ${SECONDS}s: $(paste -sd, versions)"
-ls -l "$OUTDIR"
+echo "done in ${SECONDS}s using: $(paste -sd, versions)"
