@@ -46,7 +46,8 @@ OPTS = [
     cfg.StrOpt(
         'emulated_cpu_model',
         default='POWER8',
-        choices=list(emulation.EMULATED_CPU_MODELS),
+        choices=[(model, 'QEMU emulates a %s processor' % model)
+                 for model in emulation.EMULATED_CPU_MODELS],
         help='The POWER CPU model QEMU emulates for guests in emulated '
              'host mode. Ignored on native hosts, where guests get the '
              'host CPU model.'),

@@ -16,10 +16,10 @@ Wiring only: at each hook it asks a policy module, then lets the libvirt
 driver do the work. Logic that grows here belongs in a policy.
 """
 
+import nova.conf
 from nova import exception as nova_exception
 from nova.virt.libvirt import config as vconfig
 from nova.virt.libvirt import driver as libvirt_driver
-import nova.conf
 from oslo_log import log as logging
 
 from powerkvm_nova import capabilities

@@ -18,6 +18,7 @@ real libvirt does on CI. Native POWER hosts are the functional tier's.
 
 import fixtures
 from nova import context
+from nova import exception as nova_exception
 from nova import objects
 from nova import test
 from nova.tests import fixtures as nova_fixtures
@@ -96,7 +97,8 @@ class DriverTestCase(test.TestCase):
     def test_emulated_needs_qemu_virt_type(self):
         self.flags(virt_type='kvm', group='libvirt')
         drvr = driver.PowerKVMDriver(fake.FakeVirtAPI(), False)
-        e = self.assertRaises(Exception, drvr.init_host, 'compute1')
+        e = self.assertRaises(nova_exception.InvalidConfiguration,
+                              drvr.init_host, 'compute1')
         self.assertIn('virt_type = qemu', str(e))
 
     def test_big_endian_guest_gets_pseries(self):
@@ -169,7 +171,8 @@ class DriverTestCase(test.TestCase):
         instance = test_utils.get_test_instance(obj=True)
         image_meta = objects.ImageMeta.from_dict(
             {'properties': {'hw_architecture': 'x86_64'}})
-        e = self.assertRaises(Exception, self.drvr._pin_guest_arch,
+        e = self.assertRaises(nova_exception.InvalidArchitectureName,
+                              self.drvr._pin_guest_arch,
                               instance, image_meta)
         self.assertIn('x86_64', str(e))
         self.assertIn('ppc64le', str(e))
