@@ -1,0 +1,104 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""In-process nova with PowerKVM computes over fake POWER libvirt hosts.
+
+nova's own API, conductor, scheduler and placement run in this process
+(nova's functional harness); each compute service runs PowerKVMDriver,
+loaded by name through nova's loader, over a fake libvirt connection that
+reports a POWER8 or POWER9 host (tests/fixtures/power_libvirt.py).
+"""
+
+import copy
+import datetime
+import os
+import sys
+
+from lxml import etree
+from nova.tests.fixtures import libvirt as fakelibvirt
+from nova.tests.functional.libvirt import base
+from oslo_utils import uuidutils
+
+from tests.fixtures import power_libvirt
+
+
+class PowerKVMTestBase(base.ServersTestBase):
+    """Servers through the REST API onto PowerKVM hosts."""
+
+    microversion = 'latest'
+    ADMIN_API = True
+
+    def setUp(self):
+        self._next_spec = power_libvirt.POWER8
+        # nova's wheel installs its paste config under sys.prefix.
+        self.flags(api_paste_config=os.path.join(
+            sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
+        super().setUp()
+        # A POWER host's own view of itself (nova asks os.uname()).
+        self.libvirt.mock_uname.return_value = fakelibvirt.os_uname(
+            'Linux', '', '5.14.0', '', 'ppc64le')
+        self.images = {
+            'le': self._power_image('ppc64le'),
+            'be': self._power_image('ppc64'),
+        }
+
+    def _setup_compute_service(self):
+        self.flags(compute_driver='powerkvm.PowerKVMDriver')
+
+    def _get_connection(self, host_info=None, pci_info=None, mdev_info=None,
+                        vdpa_info=None, libvirt_version=None,
+                        qemu_version=None, hostname=None):
+        spec = self._next_spec
+        return power_libvirt.PowerConnection(
+            'qemu:///system', spec=spec,
+            version=libvirt_version or fakelibvirt.FAKE_LIBVIRT_VERSION,
+            hv_version=qemu_version or fakelibvirt.FAKE_QEMU_VERSION,
+            hostname=hostname)
+
+    def start_power_compute(self, hostname, spec=power_libvirt.POWER8):
+        self._next_spec = spec
+        self.start_compute(hostname)
+        return self.computes[hostname]
+
+    def _power_image(self, arch, **properties):
+        image = {
+            'id': uuidutils.generate_uuid(),
+            'name': '%s-image' % arch,
+            'created_at': datetime.datetime(2026, 1, 1),
+            'updated_at': datetime.datetime(2026, 1, 1),
+            'deleted_at': None,
+            'deleted': False,
+            'status': 'active',
+            'is_public': True,
+            'container_format': 'bare',
+            'disk_format': 'qcow2',
+            'size': 25165824,
+            'min_ram': 0,
+            'min_disk': 0,
+            'protected': False,
+            'visibility': 'public',
+            'tags': [],
+            'properties': dict(hw_architecture=arch, **properties),
+        }
+        self.glance.create(None, copy.deepcopy(image))
+        return image['id']
+
+    def boot(self, image, expected_state='ACTIVE', flavor_id=None, **kw):
+        return self._create_server(
+            image_uuid=self.images.get(image, image), flavor_id=flavor_id,
+            networks='none', expected_state=expected_state, **kw)
+
+    def domain_xml(self, server):
+        """The domain XML nova gave libvirt for this server, parsed."""
+        host = server['OS-EXT-SRV-ATTR:host']
+        conn = self.computes[host].driver._host.get_connection()
+        return etree.fromstring(conn.defined_xml[server['id']])
