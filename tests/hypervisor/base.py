@@ -28,10 +28,10 @@ import sys
 import tempfile
 import time
 
+import fixtures
 # The real libvirt binding, imported before nova's TestCase poisons new
 # imports of 'libvirt' (nova.tests.fixtures.ImportModulePoisonFixture).
-import libvirt  # noqa: I100
-import fixtures
+import libvirt
 from lxml import etree
 from nova import context as nova_context
 from nova.tests import fixtures as nova_fixtures
