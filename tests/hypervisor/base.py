@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+from unittest import mock
 
 import fixtures
 # The real libvirt binding, imported before nova's TestCase poisons new
@@ -120,18 +121,36 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
         # nova-compute runs its privileged calls in a privsep daemon as
         # root; this process is root, so they run here, for real.
         self.useFixture(nova_fixtures.PrivsepFixture())
-        super()._setup_services()
-
-    def _setup_compute_service(self):
         # libvirt's event loop runs forever in nova's thread pool, which a
         # test must be able to shut down; nova's functional tests turn it
         # off the same way. nova then learns guest state by polling
         # (sync_power_states) instead of lifecycle events.
         self.useFixture(fixtures.MockPatch(
             'nova.virt.libvirt.host.Host._init_events'))
+        self.computes = {}
+        super()._setup_services()
+
+    def _setup_compute_service(self):
+        return self.start_real_compute(HOST)
+
+    def start_real_compute(self, name):
+        """A nova-compute service named name on this machine's libvirtd.
+
+        Several may share the one libvirtd (the demo's two hosts); each then
+        needs its own node name and node UUID, which nova otherwise takes
+        from the machine, as nova's functional tests do for theirs.
+        """
         self.flags(compute_driver='powerkvm.PowerKVMDriver')
-        self.computes = {HOST: self.start_service('compute', host=HOST)}
-        return self.computes[HOST]
+        node_uuid = uuidutils.generate_uuid()
+        with mock.patch('nova.virt.node.get_local_node_uuid',
+                        return_value=node_uuid), \
+                mock.patch('nova.virt.libvirt.host.Host.get_hostname',
+                           return_value=name):
+            compute = self.start_service('compute', host=name)
+            compute.driver._host.get_node_uuid()
+        compute.driver._host.get_hostname = lambda: name
+        self.computes[name] = compute
+        return compute
 
     # -- images -----------------------------------------------------------
 

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Prepare this Debian 12 machine for powerkvm-nova's tests and demo: the
+# system packages, libvirt's daemons, tox, and the tiny ppc64le test guest.
+# Idempotent; needs root (apt-get, libvirtd). Used by tools/dev and .ci/run.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+packages=(
+    libvirt-daemon-system libvirt-dev qemu-system-ppc qemu-utils
+    pkg-config gcc cpio xz-utils iproute2 git
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "setup-host: run as root (apt-get, libvirtd): sudo $0" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
+        || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "setup-host: installing ${missing[*]}..."
+    # the ppc64el lists tools/build-test-guest.sh adds may be mid-sync on
+    # the mirror; the amd64 ones are what apt-get install needs
+    apt-get update -qq || echo "setup-host: apt-get update warned; going on"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+# Debian's packages start these with systemd; without it (containers, CI)
+# start them here.
+pgrep -x virtlogd >/dev/null || { echo "setup-host: starting virtlogd"; virtlogd -d; }
+pgrep -x libvirtd >/dev/null || { echo "setup-host: starting libvirtd"; libvirtd -d; }
+for _ in $(seq 60); do
+    virsh -c qemu:///system version >/dev/null 2>&1 && break
+    sleep 0.5
+done
+virsh -c qemu:///system version >/dev/null \
+    || { echo "setup-host: libvirtd does not answer on qemu:///system" >&2; exit 1; }
+echo "setup-host: libvirtd up ($(virsh -c qemu:///system version | grep -i 'hypervisor' | xargs))"
+
+python3 -m tox --version >/dev/null 2>&1 || {
+    echo "setup-host: installing tox"
+    python3 -m pip install -q 'tox>=4.6'
+}
+
+"$here/build-test-guest.sh"
