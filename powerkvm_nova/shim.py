@@ -13,14 +13,15 @@
 """nova.virt.powerkvm: where nova's driver loader finds PowerKVM drivers.
 
 nova imports compute drivers only as 'nova.virt.<compute_driver>'. The
-package nova/virt/powerkvm/ holds one import of this module's __getattr__,
+module nova/virt/powerkvm.py holds one import of this module's __getattr__,
 which resolves a class name through the stevedore entry point group below;
 so 'compute_driver = powerkvm.PowerKVMDriver' loads
 powerkvm_nova.driver.PowerKVMDriver through its registration.
 
-A normal install puts the package beside nova's own files. When nova is
-installed editable (devstack), nova.virt lives in nova's source tree and
-'powerkvm-nova-shim install' writes the same file there.
+A normal install puts the module nova/virt/powerkvm.py beside nova's own
+files. When nova is installed editable (devstack), nova.virt lives in
+nova's source tree and 'powerkvm-nova-shim install' writes the same file
+there.
 """
 
 from stevedore import driver as stevedore_driver
@@ -28,7 +29,7 @@ from stevedore import exception as stevedore_exception
 
 GROUP = 'powerkvm_nova.compute_drivers'
 
-# The text of nova/virt/powerkvm/__init__.py; a unit test keeps the
+# The text of nova/virt/powerkvm.py; a unit test keeps the
 # checked-in file identical.
 SOURCE = '''# nova loads compute drivers only from nova.virt; this resolves
 # compute_driver = powerkvm.<Name> through the powerkvm_nova.compute_drivers

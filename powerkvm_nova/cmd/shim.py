@@ -13,7 +13,7 @@
 """powerkvm-nova-shim: make nova's driver loader find the PowerKVM driver.
 
   powerkvm-nova-shim check     does nova.virt.powerkvm resolve? (exit 0/1)
-  powerkvm-nova-shim install   write nova/virt/powerkvm/ where nova.virt is
+  powerkvm-nova-shim install   write nova/virt/powerkvm.py where nova.virt is
   powerkvm-nova-shim remove    delete what install wrote
 
 A normal pip install of powerkvm-nova beside a normal nova needs nothing
@@ -32,8 +32,7 @@ from powerkvm_nova import shim
 
 def _target():
     import nova.virt
-    return os.path.join(list(nova.virt.__path__)[0], 'powerkvm',
-                        '__init__.py')
+    return os.path.join(list(nova.virt.__path__)[0], 'powerkvm.py')
 
 
 def check():
@@ -59,7 +58,6 @@ def install():
                 return 0
     except FileNotFoundError:
         pass
-    os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(target, 'w') as f:
         f.write(shim.SOURCE)
     print('installed %s' % target)
@@ -80,10 +78,8 @@ def remove():
     os.unlink(target)
     cache = os.path.join(os.path.dirname(target), '__pycache__')
     for name in (os.listdir(cache) if os.path.isdir(cache) else ()):
-        os.unlink(os.path.join(cache, name))
-    for path in (cache, os.path.dirname(target)):
-        if os.path.isdir(path) and not os.listdir(path):
-            os.rmdir(path)
+        if name.startswith('powerkvm.'):
+            os.unlink(os.path.join(cache, name))
     print('removed %s' % target)
     return 0
 

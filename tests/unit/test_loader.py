@@ -66,9 +66,8 @@ class InstalledNovaTestCase(test.NoDBTestCase):
 
     def test_shim_sits_in_nova_virt(self):
         import nova.virt.powerkvm
-        self.assertEqual(
-            os.path.join(nova.virt.__path__[0], 'powerkvm', '__init__.py'),
-            nova.virt.powerkvm.__file__)
+        self.assertEqual(os.path.join(nova.virt.__path__[0], 'powerkvm.py'),
+                         nova.virt.powerkvm.__file__)
 
     def test_shim_resolves_through_entry_point(self):
         import nova.virt.powerkvm
@@ -78,8 +77,7 @@ class InstalledNovaTestCase(test.NoDBTestCase):
         self.assertIn(shim.GROUP, str(e))
 
     def test_checked_in_shim_is_what_install_writes(self):
-        with open(os.path.join(REPO, 'nova', 'virt', 'powerkvm',
-                               '__init__.py')) as f:
+        with open(os.path.join(REPO, 'nova', 'virt', 'powerkvm.py')) as f:
             self.assertEqual(shim.SOURCE, f.read())
 
 
@@ -101,7 +99,7 @@ class EditableNovaTestCase(test.NoDBTestCase):
                 os.symlink(os.path.join(installed, name),
                            os.path.join(tree, name))
         for name in os.listdir(os.path.join(installed, 'virt')):
-            if name not in ('powerkvm', '__pycache__'):
+            if name not in ('powerkvm.py', '__pycache__'):
                 os.symlink(os.path.join(installed, 'virt', name),
                            os.path.join(tree, 'virt', name))
 
@@ -127,8 +125,7 @@ class EditableNovaTestCase(test.NoDBTestCase):
 
         installed = self._shim('install')
         self.assertEqual(0, installed.returncode, installed.stderr)
-        target = os.path.join(self.src, 'nova', 'virt', 'powerkvm',
-                              '__init__.py')
+        target = os.path.join(self.src, 'nova', 'virt', 'powerkvm.py')
         self.assertIn(target, installed.stdout)
         self.assertEqual(0, self._shim('check').returncode)
         loaded = self._run('-c', _LOAD, self.src)
@@ -140,13 +137,12 @@ class EditableNovaTestCase(test.NoDBTestCase):
         self.assertIn('already installed', again.stdout)
         removed = self._shim('remove')
         self.assertEqual(0, removed.returncode, removed.stderr)
-        self.assertFalse(os.path.exists(os.path.dirname(target)))
+        self.assertFalse(os.path.exists(target))
         self.assertEqual(1, self._shim('check').returncode)
 
     def test_remove_leaves_foreign_file(self):
-        target = os.path.join(self.src, 'nova', 'virt', 'powerkvm')
-        os.makedirs(target)
-        with open(os.path.join(target, '__init__.py'), 'w') as f:
+        target = os.path.join(self.src, 'nova', 'virt', 'powerkvm.py')
+        with open(target, 'w') as f:
             f.write('# somebody else\'s\n')
         self.assertEqual(1, self._shim('remove').returncode)
-        self.assertTrue(os.path.exists(os.path.join(target, '__init__.py')))
+        self.assertTrue(os.path.exists(target))
