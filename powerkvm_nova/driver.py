@@ -101,6 +101,26 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
                       block_device_info=block_device_info, power_on=power_on,
                       accel_info=accel_info)
 
+    def rescue(self, context, instance, network_info, image_meta,
+               rescue_password, block_device_info, share_info):
+        # A rescue image that declares no arch rescues the guest as what it
+        # is; the instance's own record is left alone.
+        self._resolve_arch(
+            image_meta, instance.system_metadata.get(_SM_ARCH) or
+            CONF.powerkvm.default_guest_arch)
+        super().rescue(context, instance, network_info, image_meta,
+                       rescue_password, block_device_info, share_info)
+
+    @staticmethod
+    def _resolve_arch(image_meta, default):
+        try:
+            arch = guest_arch.resolve(
+                image_meta.properties.get('hw_architecture'), default)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InvalidArchitectureName(str(e))
+        image_meta.properties.hw_architecture = arch
+        return arch
+
     def _pin_guest_arch(self, instance, image_meta):
         """Give the guest a POWER arch and record it in the instance.
 
@@ -108,13 +128,8 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
         host is not POWER, and later operations rebuild image_meta from the
         instance's system metadata, so the arch is kept there.
         """
-        try:
-            arch = guest_arch.resolve(
-                image_meta.properties.get('hw_architecture'),
-                CONF.powerkvm.default_guest_arch)
-        except exception.PowerKVMError as e:
-            raise nova_exception.InvalidArchitectureName(str(e))
-        image_meta.properties.hw_architecture = arch
+        arch = self._resolve_arch(image_meta,
+                                  CONF.powerkvm.default_guest_arch)
         if instance.system_metadata.get(_SM_ARCH) != arch:
             instance.system_metadata[_SM_ARCH] = arch
             instance.save()

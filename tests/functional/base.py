@@ -19,15 +19,14 @@ reports a POWER8 or POWER9 host (tests/fixtures/power_libvirt.py).
 """
 
 import copy
-import datetime
 import os
 import sys
 
 from lxml import etree
 from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.tests.functional.libvirt import base
-from oslo_utils import uuidutils
 
+from tests.fixtures import images
 from tests.fixtures import power_libvirt
 
 
@@ -70,25 +69,11 @@ class PowerKVMTestBase(base.ServersTestBase):
         return self.computes[hostname]
 
     def _power_image(self, arch, **properties):
-        image = {
-            'id': uuidutils.generate_uuid(),
-            'name': '%s-image' % arch,
-            'created_at': datetime.datetime(2026, 1, 1),
-            'updated_at': datetime.datetime(2026, 1, 1),
-            'deleted_at': None,
-            'deleted': False,
-            'status': 'active',
-            'is_public': True,
-            'container_format': 'bare',
-            'disk_format': 'qcow2',
-            'size': 25165824,
-            'min_ram': 0,
-            'min_disk': 0,
-            'protected': False,
-            'visibility': 'public',
-            'tags': [],
-            'properties': dict(hw_architecture=arch, **properties),
-        }
+        """An image in the image service; arch None declares none."""
+        if arch:
+            properties['hw_architecture'] = arch
+        image = images.record('%s-image' % (arch or 'no-arch'), 'qcow2',
+                              25165824, **properties)
         self.glance.create(None, copy.deepcopy(image))
         return image['id']
 

@@ -101,3 +101,19 @@ class PowerServersTestCase(base.PowerKVMTestBase):
         self._delete_server(server)
         self._wait_until_deleted(server)
         self.assertEqual([], conn.listAllDomains())
+
+    def test_image_without_arch_gets_default_and_keeps_it(self):
+        self.start_power_compute('p8', power_libvirt.POWER8)
+        server = self.boot(self._power_image(None))
+        self.assertEqual('ppc64le',
+                         self.domain_xml(server).find('./os/type').get('arch'))
+        self.flags(default_guest_arch='ppc64', group='powerkvm')
+        # The arch was recorded at spawn: a changed default does not turn
+        # an existing guest into another endianness.
+        server = self.action(server, {'reboot': {'type': 'HARD'}}, 'ACTIVE')
+        self.assertEqual('ppc64le',
+                         self.domain_xml(server).find('./os/type').get('arch'))
+
+    def action(self, server, body, state):
+        self.api.post_server_action(server['id'], body)
+        return self._wait_for_state_change(server, state)

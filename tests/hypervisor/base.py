@@ -21,7 +21,6 @@ test with the step that provides it; nothing here is skipped.
 """
 
 import copy
-import datetime
 import os
 import shutil
 import sys
@@ -40,6 +39,8 @@ from nova.tests.functional import integrated_helpers
 import os_vif
 from oslo_utils import uuidutils
 import psutil
+
+from tests.fixtures import images
 
 URI = 'qemu:///system'
 HOST = 'powerkvm-hv1'
@@ -155,26 +156,8 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
     # -- images -----------------------------------------------------------
 
     def _image(self, name, disk_format, path, **properties):
-        image = {
-            'id': uuidutils.generate_uuid(),
-            'name': name,
-            'created_at': datetime.datetime(2026, 1, 1),
-            'updated_at': datetime.datetime(2026, 1, 1),
-            'deleted_at': None,
-            'deleted': False,
-            'status': 'active',
-            'is_public': True,
-            'container_format': {'aki': 'aki', 'ari': 'ari'}.get(
-                disk_format, 'bare'),
-            'disk_format': disk_format,
-            'size': os.path.getsize(path),
-            'min_ram': 0,
-            'min_disk': 0,
-            'protected': False,
-            'visibility': 'public',
-            'tags': [],
-            'properties': properties,
-        }
+        image = images.record(name, disk_format, os.path.getsize(path),
+                              **properties)
         with open(path, 'rb') as data:
             self.glance.create(None, copy.deepcopy(image), data=data)
         return image['id']

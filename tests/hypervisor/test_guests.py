@@ -91,3 +91,19 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
         self._stop_start_reboot_delete(server, after_start='SLOF',
                                        after_reboot='SLOF')
         self._assert_image_cache_emptied()
+
+    def test_rescue_image_without_arch_rescues_as_the_guest(self):
+        server = self.boot(self.big_endian_image())
+        rescue = self._image('blank-no-arch', 'raw',
+                             os.path.join(base.GUEST_DIR, 'disk.raw'))
+        server = self.action(
+            server, {'rescue': {'rescue_image_ref': rescue}}, 'RESCUE')
+        # Without the driver the rescue guest would take this host's arch
+        # (x86_64) and fail to boot on pseries.
+        self._assert_pseries(server, 'ppc64')
+        self.wait_for_console(server, 'SLOF')
+        server = self.action(server, {'unrescue': None}, 'ACTIVE')
+        self._assert_pseries(server, 'ppc64')
+        self._delete_server(server)
+        self._wait_until_deleted(server)
+        self.assert_nothing_left(server)

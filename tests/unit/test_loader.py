@@ -38,6 +38,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 _LOAD = textwrap.dedent('''
     import sys
     sys.path.insert(0, sys.argv[1])
+    from nova import monkey_patch
+    monkey_patch.patch()  # as nova-compute does first, in either mode
     from nova.tests.fixtures import libvirt as fakelibvirt
     sys.modules['libvirt'] = fakelibvirt
     import nova.virt
