@@ -1,0 +1,168 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The host ledger: which endianness a host's guests are, and admission.
+
+The hypervisor is the record: every domain defined on the host, running
+or shut off (it will start again), counts, including one defined by hand
+behind nova's back. The ledger mirrors it in memory and adds reservations
+for guests admitted whose domain does not exist yet. Admission checks and
+reserves under one lock, so two concurrent spawns of opposite endianness on
+an empty host cannot both pass.
+
+Keeping the mirror current costs no listing per check: the source's
+marker() (a domain count) is compared first, and only when it changed are
+domain UUIDs listed and only the new domains read. A domain replaced by
+another behind nova's back between two checks (same count) is seen at the
+next rescan(), which the driver runs with every resource update.
+"""
+
+import collections
+import threading
+
+from powerkvm_nova.endianness import Endianness
+from powerkvm_nova import exception
+
+EXCLUSIVE = 'exclusive'
+MIXED = 'mixed'
+
+
+class DomainSource:
+    """What the ledger reads from the hypervisor; the driver implements it."""
+
+    def marker(self):
+        """A cheap value that changes when domains are defined/undefined."""
+        raise NotImplementedError()
+
+    def uuids(self):
+        """UUIDs of every domain defined on the host."""
+        raise NotImplementedError()
+
+    def endianness_of(self, uuid):
+        """The domain's Endianness, None if not a POWER guest or gone."""
+        raise NotImplementedError()
+
+
+class HostLedger:
+
+    def __init__(self, source, host, policy=EXCLUSIVE):
+        self._source = source
+        self.host = host
+        self.policy = policy
+        self._lock = threading.Lock()
+        self._guests = {}
+        self._reserved = {}
+        self._marker = None
+
+    # -- reading the hypervisor -------------------------------------------
+
+    def rescan(self):
+        """Read every domain again (start-up, periodic)."""
+        with self._lock:
+            self._guests = {}
+            self._sync()
+
+    def _sync(self):
+        self._marker = self._source.marker()
+        present = set(self._source.uuids())
+        for uuid in set(self._guests) - present:
+            del self._guests[uuid]
+        for uuid in present - set(self._guests):
+            endianness = self._source.endianness_of(uuid)
+            if endianness is not None:
+                self._guests[uuid] = endianness
+        for uuid in set(self._reserved) & set(self._guests):
+            del self._reserved[uuid]
+
+    def _refresh(self):
+        if self._source.marker() != self._marker:
+            self._sync()
+
+    # -- what the host holds ----------------------------------------------
+
+    def counts(self):
+        """{Endianness: number of guests and reservations}."""
+        with self._lock:
+            self._refresh()
+            return self._counts()
+
+    def _counts(self, excluding=None):
+        counts = collections.Counter()
+        for records in (self._guests, self._reserved):
+            counts.update(e for u, e in records.items() if u != excluding)
+        return counts
+
+    def holds(self):
+        """The endianness the host runs: one Endianness, None when empty.
+
+        :raises PowerKVMError: the host already runs both (a violation,
+            e.g. a guest defined by hand)
+        """
+        counts = self.counts()
+        if len(counts) > 1:
+            raise exception.PowerKVMError(_mixed_message(self.host, counts))
+        return next(iter(counts), None)
+
+    # -- admission --------------------------------------------------------
+
+    def admit(self, uuid, endianness):
+        """Reserve the host for guest uuid of this endianness, or refuse.
+
+        Re-admitting the same guest (a rebuild, a retried spawn) is allowed
+        and replaces its record.
+
+        :raises PowerKVMError: the host runs guests of the other endianness
+        """
+        endianness = Endianness(endianness)
+        with self._lock:
+            self._refresh()
+            counts = self._counts(excluding=uuid)
+            others = {e: n for e, n in counts.items() if e != endianness}
+            if self.policy == EXCLUSIVE and others:
+                raise exception.PowerKVMError(
+                    'PowerKVM host %s runs %s; a host runs guests of one '
+                    'endianness only, so this %s guest cannot start here '
+                    '([powerkvm] endianness_policy = exclusive)'
+                    % (self.host, _describe(others), endianness.value))
+            self._guests.pop(uuid, None)
+            self._reserved[uuid] = endianness
+
+    def committed(self, uuid):
+        """The guest's domain now exists: hold it as a guest, not a claim."""
+        with self._lock:
+            endianness = self._reserved.pop(uuid, None)
+            if endianness is not None:
+                self._guests[uuid] = endianness
+            # Our own define changed the count; no need to list for it.
+            self._marker = self._source.marker()
+
+    def release(self, uuid):
+        """Drop the guest's claim: its spawn failed or it was destroyed.
+
+        The hypervisor stays the record: the next check lists the domains
+        again, so a domain that is in fact still there keeps counting.
+        """
+        with self._lock:
+            self._reserved.pop(uuid, None)
+            self._guests.pop(uuid, None)
+            self._marker = None
+
+
+def _describe(counts):
+    return ' and '.join('%d %s guest%s' % (n, e.value, '' if n == 1 else 's')
+                        for e, n in sorted(counts.items()))
+
+
+def _mixed_message(host, counts):
+    return ('PowerKVM host %s runs %s at once, against the PowerKVM rule; '
+            'move or delete the guests of one endianness'
+            % (host, _describe(counts)))
