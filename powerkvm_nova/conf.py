@@ -58,10 +58,57 @@ OPTS = [
             ('ppc64le', 'little-endian POWER guest'),
             ('ppc64', 'big-endian POWER guest'),
         ],
-        help='Architecture given to guests whose image declares no '
-             'hw_architecture property. It is recorded in the instance at '
-             'spawn so that later operations (reboot, resize, migration) '
-             'keep it.'),
+        help='Architecture assumed for a guest whose endianness no '
+             'detector can tell (see endianness_detectors), when '
+             'unknown_endianness = assume. The architecture a guest gets is '
+             'recorded in the instance at spawn so that later operations '
+             '(reboot, resize, migration) keep it.'),
+    cfg.ListOpt(
+        'endianness_detectors',
+        default=['hw_architecture', 'os_distro', 'kernel_elf'],
+        help='How a guest\'s endianness is found from its image, in order: '
+             'names of plugins in the entry point group '
+             'powerkvm_nova.endianness_detectors. hw_architecture reads '
+             'hw_architecture (ppc64 big-endian, ppc64le or Debian\'s '
+             'ppc64el little-endian); os_distro reads os_distro and '
+             'os_version through the distribution table of the docs; '
+             'kernel_elf reads the first 64 bytes of the image\'s kernel '
+             '(kernel_id) image. The first detector that can tell decides; '
+             'an image whose detectors disagree is refused as '
+             'mislabelled.'),
+    cfg.StrOpt(
+        'unknown_endianness',
+        default='assume',
+        choices=[
+            ('assume', 'boot it as default_guest_arch'),
+            ('refuse', 'refuse the build with a fault saying which image '
+                       'properties to set'),
+        ],
+        help='What to do with an image whose endianness no detector can '
+             'tell.'),
+    cfg.StrOpt(
+        'endianness_policy',
+        default='exclusive',
+        choices=[
+            ('exclusive', 'the PowerKVM rule: a host runs only big-endian '
+                          'or only little-endian guests'),
+            ('mixed', 'a host may run both (for kernels that allow it); '
+                      'the scheduler filter then passes every host'),
+        ],
+        help='Whether a host may run guests of both endiannesses at once. '
+             'The compute host enforces it under a lock when a guest is '
+             'placed; the scheduler filter PowerKVMEndiannessFilter and '
+             'weigher PowerKVMEndiannessWeigher follow it too.'),
+    cfg.FloatOpt(
+        'endianness_weight_multiplier',
+        default=10.0,
+        help='Multiplier of PowerKVMEndiannessWeigher, which prefers hosts '
+             'already running the request\'s endianness over empty hosts, '
+             'so empty hosts stay free for the other endianness. nova '
+             'normalises each weigher to 0..1 before multiplying; the '
+             'default outweighs nova\'s RAM, CPU and disk weighers '
+             '(multiplier 1.0), which spread guests. 0 turns it off; a '
+             'negative value spreads by endianness instead.'),
 ]
 
 

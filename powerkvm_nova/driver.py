@@ -21,10 +21,15 @@ from nova import exception as nova_exception
 from nova.virt.libvirt import config as vconfig
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_log import log as logging
+from oslo_utils import excutils
 
+from powerkvm_nova import admission
 from powerkvm_nova import capabilities
 from powerkvm_nova import conf as powerkvm_conf
+from powerkvm_nova import domains
 from powerkvm_nova import emulation
+from powerkvm_nova.endianness import Endianness
+from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
 from powerkvm_nova import guest_arch
 
@@ -49,6 +54,15 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
             group='libvirt')
         self.capabilities = capabilities.for_power(self.capabilities)
         self.host_mode = None
+        try:
+            self._admission = admission.Admission.from_config(CONF.powerkvm)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InvalidConfiguration(str(e))
+        # The hypervisor is the record: the ledger reads libvirt (at
+        # init_host and whenever domains change), never its own memory.
+        self.ledger = ledger.HostLedger(
+            domains.LibvirtDomains(self._host, libvirt_driver.libvirt),
+            CONF.host, CONF.powerkvm.endianness_policy)
 
     # -- start-up ---------------------------------------------------------
 
@@ -56,6 +70,18 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
         self._host.initialize()
         self.host_mode = self._decide_host_mode()
         super().init_host(host)
+        self.ledger.rescan()
+        self._log_ledger()
+
+    def _log_ledger(self):
+        try:
+            holds = self.ledger.holds()
+        except exception.PowerKVMError as e:
+            LOG.error('%s', e)
+            return
+        LOG.info('PowerKVM host %s runs %s guests (endianness_policy = %s).',
+                 self.ledger.host, holds.value if holds else 'no POWER',
+                 self.ledger.policy)
 
     def _decide_host_mode(self):
         host_arch = self._host.get_capabilities().host.cpu.arch
@@ -84,6 +110,14 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
 
     # -- what the scheduler sees ------------------------------------------
 
+    def get_available_resource(self, nodename):
+        data = super().get_available_resource(nodename)
+        # Catch up with domains defined or undefined behind nova's back.
+        self.ledger.rescan()
+        data['stats'] = dict(data.get('stats') or {},
+                             **admission.host_stats(self.ledger))
+        return data
+
     def _get_instance_capabilities(self):
         # A PowerKVM host offers POWER guests only, even where the QEMU on
         # it could emulate others.
@@ -95,11 +129,46 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
-        self._pin_guest_arch(instance, image_meta)
-        super().spawn(context, instance, image_meta, injected_files,
-                      admin_password, allocations, network_info=network_info,
-                      block_device_info=block_device_info, power_on=power_on,
-                      accel_info=accel_info)
+        self._admit(context, instance, image_meta)
+        try:
+            super().spawn(context, instance, image_meta, injected_files,
+                          admin_password, allocations,
+                          network_info=network_info,
+                          block_device_info=block_device_info,
+                          power_on=power_on, accel_info=accel_info)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
+        self.ledger.committed(instance.uuid)
+
+    def _admit(self, context, instance, image_meta):
+        """Decide the guest's endianness and reserve this host for it.
+
+        Runs before the domain exists. A guest this host cannot take is
+        rescheduled by nova to another host; an image nothing can take
+        (mislabelled, unknown) aborts the build with the reason.
+        """
+        try:
+            endianness = self._admission.endianness(
+                context, instance, image_meta)
+        except exception.PowerKVMError as e:
+            raise nova_exception.BuildAbortException(
+                instance_uuid=instance.uuid, reason=str(e))
+        self._pin_guest_arch(instance, image_meta, endianness.arch)
+        try:
+            self.ledger.admit(instance.uuid, endianness)
+        except exception.PowerKVMError as e:
+            LOG.warning('%s', e, instance=instance)
+            raise nova_exception.RescheduledException(
+                instance_uuid=instance.uuid, reason=str(e))
+
+    def destroy(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, destroy_secrets=True):
+        super().destroy(context, instance, network_info,
+                        block_device_info=block_device_info,
+                        destroy_disks=destroy_disks,
+                        destroy_secrets=destroy_secrets)
+        self.ledger.release(instance.uuid)
 
     def rescue(self, context, instance, network_info, image_meta,
                rescue_password, block_device_info, share_info):
@@ -121,18 +190,26 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
         image_meta.properties.hw_architecture = arch
         return arch
 
-    def _pin_guest_arch(self, instance, image_meta):
-        """Give the guest a POWER arch and record it in the instance.
+    def _pin_guest_arch(self, instance, image_meta, arch):
+        """Give the guest its POWER arch and record it in the instance.
 
         Without it nova falls back to the host's arch, which on an emulated
         host is not POWER, and later operations rebuild image_meta from the
         instance's system metadata, so the arch is kept there.
         """
-        arch = self._resolve_arch(image_meta,
-                                  CONF.powerkvm.default_guest_arch)
+        image_meta.properties.hw_architecture = arch
         if instance.system_metadata.get(_SM_ARCH) != arch:
             instance.system_metadata[_SM_ARCH] = arch
             instance.save()
+
+    def _get_guest_config(self, instance, network_info, image_meta,
+                          disk_info, *args, **kwargs):
+        guest = super()._get_guest_config(
+            instance, network_info, image_meta, disk_info, *args, **kwargs)
+        endianness = Endianness.from_arch(guest.os_arch)
+        if endianness is not None:
+            guest.metadata.append(domains.GuestMetadata(endianness))
+        return guest
 
     def _configure_guest_by_virt_type(self, guest, instance, image_meta,
                                       flavor, old_guest=None):

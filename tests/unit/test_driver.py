@@ -31,6 +31,7 @@ from nova.virt.libvirt import driver as libvirt_driver
 
 from powerkvm_nova import capabilities
 from powerkvm_nova import driver
+from powerkvm_nova.endianness import Endianness
 from tests.fixtures import power_libvirt
 
 
@@ -154,25 +155,46 @@ class DriverTestCase(test.TestCase):
         self.assertFalse(self.drvr.capabilities['supports_secure_boot'])
         self.assertTrue(self.drvr.capabilities['supports_image_type_qcow2'])
 
-    def test_spawn_records_arch_in_instance(self):
+    def test_admit_records_arch_in_instance(self):
         instance = test_utils.get_test_instance(obj=True)
-        instance.system_metadata = {}
         image_meta = objects.ImageMeta.from_dict({'properties': {}})
-        self.stub_out('nova.objects.Instance.save', lambda *a, **k: None)
-        self.drvr._pin_guest_arch(instance, image_meta)
+        self.drvr._admit(self.ctxt, instance, image_meta)
+        # unknown endianness, assumed: [powerkvm] default_guest_arch
         self.assertEqual('ppc64le', image_meta.properties.hw_architecture)
         self.assertEqual('ppc64le',
                          instance.system_metadata['image_hw_architecture'])
         # later operations rebuild image_meta from system metadata
         self.assertEqual('ppc64le',
                          instance.image_meta.properties.hw_architecture)
+        self.assertEqual({Endianness.LITTLE: 1}, self.drvr.ledger.counts())
 
-    def test_spawn_refuses_non_power_image(self):
+    def test_admit_refuses_non_power_image(self):
         instance = test_utils.get_test_instance(obj=True)
         image_meta = objects.ImageMeta.from_dict(
             {'properties': {'hw_architecture': 'x86_64'}})
-        e = self.assertRaises(nova_exception.InvalidArchitectureName,
-                              self.drvr._pin_guest_arch,
-                              instance, image_meta)
+        e = self.assertRaises(nova_exception.BuildAbortException,
+                              self.drvr._admit, self.ctxt, instance,
+                              image_meta)
         self.assertIn('x86_64', str(e))
         self.assertIn('ppc64le', str(e))
+        self.assertEqual({}, self.drvr.ledger.counts())
+
+    def test_unknown_endianness_refused_when_configured(self):
+        self.flags(unknown_endianness='refuse', group='powerkvm')
+        drvr = driver.PowerKVMDriver(fake.FakeVirtAPI(), False)
+        drvr.init_host('compute1')
+        instance = test_utils.get_test_instance(obj=True)
+        image_meta = objects.ImageMeta.from_dict(
+            {'properties': {'os_distro': 'fedora'}})
+        e = self.assertRaises(nova_exception.BuildAbortException,
+                              drvr._admit, self.ctxt, instance, image_meta)
+        self.assertIn('endianness of image', str(e))
+        self.assertIn('hw_architecture=ppc64', str(e))
+
+    def test_bad_detector_name_is_a_config_error(self):
+        self.flags(endianness_detectors=['hw_architecture', 'tea_leaves'],
+                   group='powerkvm')
+        e = self.assertRaises(nova_exception.InvalidConfiguration,
+                              driver.PowerKVMDriver, fake.FakeVirtAPI(),
+                              False)
+        self.assertIn('tea_leaves', str(e))

@@ -1,0 +1,142 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Where nova's objects meet the endianness policy.
+
+Gathers what the detectors look at from an instance and its image (the
+image's own properties, which nova keeps in the instance's system metadata,
+and a bounded reader of its kernel image), applies [powerkvm]
+unknown_endianness, and says what the host reports to the scheduler.
+"""
+
+import io
+
+from nova.image import glance
+from nova import utils as nova_utils
+from oslo_log import log as logging
+
+from powerkvm_nova.endianness import detectors
+from powerkvm_nova.endianness import Endianness
+from powerkvm_nova import exception
+from powerkvm_nova import guest_arch
+
+LOG = logging.getLogger(__name__)
+
+# HostState.stats keys (nova copies a driver's 'stats' there).
+STAT_ENDIANNESS = 'powerkvm_endianness'
+STAT_POLICY = 'powerkvm_endianness_policy'
+MIXED = 'mixed'
+
+
+class Admission:
+    """Decides a guest's endianness from its image."""
+
+    def __init__(self, detector_list, unknown, default_arch):
+        self.detectors = detector_list
+        self.unknown = unknown
+        self.default = Endianness.from_arch(default_arch)
+
+    @classmethod
+    def from_config(cls, conf):
+        return cls(detectors.load(conf.endianness_detectors),
+                   conf.unknown_endianness, conf.default_guest_arch)
+
+    def endianness(self, context, instance, image_meta):
+        """The guest's Endianness.
+
+        :raises PowerKVMError: a non-POWER or mislabelled image, or an
+            unknown one under unknown_endianness = refuse
+        """
+        properties = image_properties(instance, image_meta)
+        image_id = image_meta.id if 'id' in image_meta else \
+            instance.image_ref
+        declared = properties.get('hw_architecture')
+        if declared:
+            guest_arch.resolve(declared, None)
+        facts = detectors.ImageFacts(
+            image_id or 'volume', properties,
+            kernel_reader(context, properties.get('kernel_id')))
+        finding = detectors.detect(facts, self.detectors)
+        if finding is not None:
+            LOG.debug('Guest endianness %s', finding, instance=instance)
+            return finding.endianness
+        if self.unknown == 'refuse':
+            raise exception.PowerKVMError(
+                'the endianness of image %s is unknown to the detectors '
+                '(%s): set hw_architecture=ppc64 (big-endian) or ppc64le '
+                '(little-endian) on the image, or os_distro and os_version'
+                % (image_id, ', '.join(d.name for d in self.detectors)))
+        LOG.info('Endianness of image %s unknown; assuming %s '
+                 '([powerkvm] default_guest_arch).', image_id,
+                 self.default.value, instance=instance)
+        return self.default
+
+
+def image_properties(instance, image_meta):
+    """The image's own properties: all that nova kept, os_version too.
+
+    nova keeps every property of the image an instance runs in its system
+    metadata (image_<name>), including ones ImageMeta has no field for;
+    a boot-from-volume image's come from ImageMeta alone.
+    """
+    properties = dict(nova_utils.get_image_from_system_metadata(
+        instance.system_metadata).get('properties', {}))
+    for name, value in image_meta.properties.obj_to_primitive()[
+            'nova_object.data'].items():
+        properties.setdefault(name, value)
+    return {k: v for k, v in properties.items() if isinstance(v, str)}
+
+
+class _Head(io.RawIOBase):
+    """A download sink that keeps the first n bytes, then stops it."""
+
+    class Full(Exception):
+        pass
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+        self.data = b''
+
+    def writable(self):
+        return True
+
+    def write(self, chunk):
+        self.data += bytes(chunk[:self.n - len(self.data)])
+        if len(self.data) >= self.n:
+            raise self.Full()
+        return len(chunk)
+
+
+def kernel_reader(context, kernel_id):
+    """read(n): the first n bytes of image kernel_id; None without one."""
+    if not kernel_id:
+        return None
+
+    def read(n):
+        sink = _Head(n)
+        try:
+            glance.API().download(context, kernel_id, data=sink)
+        except _Head.Full:
+            pass
+        return sink.data
+    return read
+
+
+def host_stats(book):
+    """What the host tells the scheduler, as HostState.stats entries."""
+    try:
+        holds = book.holds()
+        value = holds.value if holds else ''
+    except exception.PowerKVMError:
+        value = MIXED
+    return {STAT_ENDIANNESS: value, STAT_POLICY: book.policy}
