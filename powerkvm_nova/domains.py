@@ -70,8 +70,10 @@ class LibvirtDomains(ledger.DomainSource):
         return conn.numOfDomains() + conn.numOfDefinedDomains()
 
     def uuids(self):
+        flags = (self._libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE |
+                 self._libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)
         return [dom.UUIDString()
-                for dom in self._host.get_connection().listAllDomains(0)]
+                for dom in self._host.get_connection().listAllDomains(flags)]
 
     def endianness_of(self, uuid):
         try:

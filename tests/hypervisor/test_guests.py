@@ -107,3 +107,37 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
         self._delete_server(server)
         self._wait_until_deleted(server)
         self.assert_nothing_left(server)
+
+
+class EndiannessRuleTestCase(base.RealHypervisorTestBase):
+    """The host's own admission, on the real libvirtd."""
+
+    def test_big_endian_refused_while_little_endian_runs(self):
+        le = self.boot(self.little_endian_linux_image())
+        self.wait_for_console(le, 'POWERKVM-GUEST-READY')
+        before = sorted(d.name() for d in self.conn.listAllDomains())
+
+        be = self._create_server(image_uuid=self.big_endian_image(),
+                                 networks='none', expected_state='ERROR')
+        # Refused by the host before any domain or disk existed for it.
+        self.assertEqual(before,
+                         sorted(d.name() for d in self.conn.listAllDomains()))
+        self.assertFalse(os.path.exists(self.instance_dir(be)))
+        driver = self.computes[base.HOST].driver
+        self.assertEqual({}, driver.ledger._reserved)
+        self.assertEqual('ppc64le', self.domain_xml(le).find(
+            './os/type').get('arch'))
+        # The domain carries its endianness for a restarted compute.
+        self.assertIn('endianness="little-endian"',
+                      self.domain(le).XMLDesc(0))
+
+        self._delete_server(le)
+        self._wait_until_deleted(le)
+        self._delete_server(be)
+        self._wait_until_deleted(be)
+        be = self.boot(self.big_endian_image())
+        self.assertEqual('ACTIVE', be['status'])
+        self.wait_for_console(be, 'SLOF')
+        self._delete_server(be)
+        self._wait_until_deleted(be)
+        self.assert_nothing_left(be)

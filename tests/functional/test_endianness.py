@@ -1,0 +1,257 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The PowerKVM rule through nova's REST API: never mix on one host."""
+
+import collections
+import threading
+import time
+
+from nova.tests.functional.api import client as api_client
+from testtools import content
+
+from powerkvm_nova.endianness import Endianness
+from tests.fixtures import power_libvirt
+from tests.functional import base
+
+FILTER = 'powerkvm_nova.scheduler.filters.PowerKVMEndiannessFilter'
+WEIGHER = 'powerkvm_nova.scheduler.weighers.PowerKVMEndiannessWeigher'
+ARCH = {'ppc64': Endianness.BIG, 'ppc64le': Endianness.LITTLE}
+
+
+class EndiannessTestBase(base.PowerKVMTestBase):
+
+    ADDITIONAL_FILTERS = ['PowerKVMEndiannessFilter']
+    WEIGHER = True
+    HOSTS = ('p1', 'p2', 'p3')
+
+    def setUp(self):
+        self.flags(available_filters=['nova.scheduler.filters.all_filters',
+                                      FILTER], group='filter_scheduler')
+        weighers = ['nova.scheduler.weights.all_weighers']
+        if self.WEIGHER:
+            weighers.append(WEIGHER)
+        self.flags(weight_classes=weighers, group='filter_scheduler')
+        super().setUp()
+        for host in self.HOSTS:
+            self.start_power_compute(host, power_libvirt.POWER8)
+
+    def colours(self):
+        """host -> Counter of the endianness of the domains it has."""
+        result = {}
+        for host, compute in self.computes.items():
+            conn = compute.driver._host.get_connection()
+            result[host] = collections.Counter(
+                ARCH[dom._def['os']['arch']] for dom in conn._vms.values())
+        return result
+
+    def assert_never_mixed(self):
+        for host, counts in self.colours().items():
+            self.assertLessEqual(len(counts), 1, '%s runs %s' % (host,
+                                                                 counts))
+
+    def assert_nothing_leaked(self, servers):
+        """Domains, reservations and allocations only for live servers."""
+        active = {s['id'] for s in servers if s['status'] == 'ACTIVE'}
+        domains = set()
+        for host, compute in self.computes.items():
+            conn = compute.driver._host.get_connection()
+            uuids = {dom.UUIDString() for dom in conn._vms.values()}
+            domains |= uuids
+            book = compute.driver.ledger
+            book.rescan()
+            self.assertEqual(len(uuids), sum(book.counts().values()), host)
+            self.assertEqual({}, book._reserved, host)
+        self.assertEqual(active, domains)
+        for server in servers:
+            allocations = self._get_allocations_by_server_uuid(server['id'])
+            self.assertEqual(server['status'] == 'ACTIVE', bool(allocations),
+                             server['id'])
+
+
+class EndiannessRuleTestCase(EndiannessTestBase):
+
+    def test_little_and_big_endian_never_share_a_host(self):
+        servers = [self.boot(image) for image in ('le', 'be') * 3]
+        self.assertEqual({'ACTIVE'}, {s['status'] for s in servers})
+        self.assert_never_mixed()
+        hosts = collections.defaultdict(set)
+        for s in servers:
+            hosts[s['OS-EXT-SRV-ATTR:host']].add(
+                self.domain_xml(s).find('./os/type').get('arch'))
+        self.assertEqual(2, len(hosts), hosts)  # packed by colour
+        self.assert_nothing_leaked(servers)
+
+    def test_big_endian_boot_when_every_host_runs_little_endian(self):
+        for host in self.HOSTS:
+            self.boot('le', host=host)
+        server = self.boot('be', expected_state='ERROR')
+        self.assertIn('other endianness', server['fault']['message'])
+        self.assertIn('big-endian', server['fault']['message'])
+        self.assert_never_mixed()
+
+    def test_host_stats_report_endianness(self):
+        self.boot('be', host='p2')
+        self._run_periodics()
+        hypervisors = {h['hypervisor_hostname']: h for h in
+                       self.admin_api.api_get(
+                           '/os-hypervisors/detail').body['hypervisors']}
+        self.assertIn('p2', hypervisors)
+        book = self.computes['p2'].driver.ledger
+        self.assertEqual(Endianness.BIG, book.holds())
+        self.assertIsNone(self.computes['p1'].driver.ledger.holds())
+
+    def test_compute_restart_keeps_the_rule(self):
+        le = self.boot('le', host='p1')
+        self.restart_compute_service('p1')
+        # The ledger was rebuilt from libvirt: a new driver object.
+        self.assertEqual(Endianness.LITTLE,
+                         self.computes['p1'].driver.ledger.holds())
+        be = self.boot('be', host='p1', expected_state='ERROR')
+        self.assertIn('endianness', be['fault']['message'])
+        self.assert_never_mixed()
+        self.assert_nothing_leaked([le, be])
+
+    def test_guest_defined_by_hand_counts(self):
+        conn = self.computes['p3'].driver._host.get_connection()
+        conn.defineXML(
+            "<domain type='kvm'><name>by-hand</name><memory>1024</memory>"
+            "<vcpu>1</vcpu>"
+            "<os><type arch='ppc64' machine='pseries'>hvm</type></os>"
+            "<devices/></domain>")
+        # Before the host reports it, the scheduler does not know: the host
+        # itself refuses (nova's fault then says only that no host was left
+        # to retry on).
+        first = self.boot('le', host='p3', expected_state='ERROR')
+        self.assert_never_mixed()
+        self.assertEqual({}, self.computes['p3'].driver.ledger._reserved)
+        self.assertEqual({}, self._get_allocations_by_server_uuid(
+            first['id']))
+        # Once it has (the periodic resource update), the scheduler says so.
+        self._run_periodics()
+        server = self.boot('le', host='p3', expected_state='ERROR')
+        self.assertIn('other endianness', server['fault']['message'])
+
+    def test_mislabelled_image_refused(self):
+        image = self._power_image('ppc64', os_distro='ubuntu',
+                                  os_version='22.04')
+        server = self.boot(image, expected_state='ERROR')
+        self.assertIn('mislabelled', server['fault']['message'])
+        self.assertIn('os_distro=ubuntu', server['fault']['message'])
+
+    def test_distro_table_places_without_hw_architecture(self):
+        sles11 = self._power_image(None, os_distro='sles', os_version='11')
+        server = self.boot(sles11)
+        self.assertEqual('ppc64',
+                         self.domain_xml(server).find('./os/type').get('arch'))
+
+
+class HostAdmissionTestCase(EndiannessTestBase):
+    """Without the scheduler filter the host itself keeps the rule."""
+
+    ADDITIONAL_FILTERS = []
+    WEIGHER = False
+    HOSTS = ('p1',)
+
+    def test_host_refuses_other_endianness(self):
+        le = self.boot('le')
+        be = self.boot('be', expected_state='ERROR')
+        self.assertEqual('p1', le['OS-EXT-SRV-ATTR:host'])
+        self.assert_never_mixed()
+        self.assert_nothing_leaked([le, be])
+        self._delete_server(le)
+        self._wait_until_deleted(le)
+        # the host is empty again: either endianness may come
+        self.boot('be')
+
+
+class WeigherTestCase(EndiannessTestBase):
+    HOSTS = ('p1', 'p2', 'p3', 'p4')
+
+    def test_empty_hosts_kept_for_the_other_endianness(self):
+        for _ in range(8):
+            self.boot('le')
+        used = {h for h, c in self.colours().items() if c}
+        self.assertEqual(1, len(used), self.colours())
+        server = self.boot('be')
+        self.assertNotIn(server['OS-EXT-SRV-ATTR:host'], used)
+
+
+class NoWeigherTestCase(EndiannessTestBase):
+    HOSTS = ('p1', 'p2', 'p3', 'p4')
+    WEIGHER = False
+
+    def test_little_endian_spreads_and_starves_big_endian(self):
+        for _ in range(8):
+            self.boot('le')
+        self.assertTrue(all(self.colours().values()), self.colours())
+        server = self.boot('be', expected_state='ERROR')
+        self.assertIn('other endianness', server['fault']['message'])
+
+
+class BurstTestCase(EndiannessTestBase):
+    HOSTS = ('p1', 'p2', 'p3', 'p4')
+    BOOTS = 40
+    SETTLE_TIMEOUT = 600
+
+    def _wait_until_settled(self, ids):
+        """Every server ACTIVE or ERROR (the computes build in parallel)."""
+        deadline = time.monotonic() + self.SETTLE_TIMEOUT
+        while True:
+            servers = [self.api.get_server(i) for i in ids]
+            building = [s['id'] for s in servers
+                        if s['status'] not in ('ACTIVE', 'ERROR')]
+            if not building:
+                return servers
+            if time.monotonic() > deadline:
+                self.fail('still building after %ss: %s'
+                          % (self.SETTLE_TIMEOUT, building))
+            time.sleep(1)
+
+    def test_concurrent_mixed_boots(self):
+        self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        ids, errors = [], []
+        start = threading.Barrier(self.BOOTS)
+
+        def post(image):
+            body = self._build_server(image_uuid=self.images[image],
+                                      networks='none')
+            start.wait()
+            try:
+                ids.append(self.api.post_server({'server': body})['id'])
+            except api_client.OpenStackApiException as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=post, args=(image,))
+                   for image in ('le', 'be') * (self.BOOTS // 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual([], errors)
+        servers = self._wait_until_settled(ids)
+        statuses = collections.Counter(s['status'] for s in servers)
+        faults = collections.Counter()
+        for s in servers:
+            if s['status'] == 'ERROR':
+                message = s['fault']['message']
+                self.assertTrue(message)
+                faults['names the rule' if 'endianness' in message
+                       else 'nova: no host left to retry'] += 1
+        self.assert_never_mixed()
+        self.assert_nothing_leaked(servers)
+        self.assertGreater(statuses['ACTIVE'], 0)
+        figures = 'servers: %s; ERROR faults: %s; hosts: %s' % (
+            dict(statuses), dict(faults), {
+                h: {e.value: n for e, n in c.items()}
+                for h, c in self.colours().items()})
+        self.addDetail('figures', content.text_content(figures))
