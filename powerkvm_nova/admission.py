@@ -51,24 +51,34 @@ class Admission:
                    conf.unknown_endianness, conf.default_guest_arch)
 
     def endianness(self, context, instance, image_meta):
-        """The guest's Endianness.
+        """The Endianness of the guest an instance's image makes.
 
         :raises PowerKVMError: a non-POWER or mislabelled image, or an
             unknown one under unknown_endianness = refuse
         """
-        properties = image_properties(instance, image_meta)
         image_id = image_meta.id if 'id' in image_meta else \
             instance.image_ref
+        return self.of_image(context, image_id or 'volume',
+                             image_properties(instance, image_meta))
+
+    def of_image(self, context, image_id, properties, default=None):
+        """The Endianness an image's properties (and kernel) say.
+
+        :param default: for an image no detector can tell, instead of
+            [powerkvm] unknown_endianness
+        """
         declared = properties.get('hw_architecture')
         if declared:
             guest_arch.resolve(declared, None)
         facts = detectors.ImageFacts(
-            image_id or 'volume', properties,
+            image_id, properties,
             kernel_reader(context, properties.get('kernel_id')))
         finding = detectors.detect(facts, self.detectors)
         if finding is not None:
-            LOG.debug('Guest endianness %s', finding, instance=instance)
+            LOG.debug('Image %s: %s', image_id, finding)
             return finding.endianness
+        if default is not None:
+            return default
         if self.unknown == 'refuse':
             raise exception.PowerKVMError(
                 'the endianness of image %s is unknown to the detectors '
@@ -77,7 +87,7 @@ class Admission:
                 % (image_id, ', '.join(d.name for d in self.detectors)))
         LOG.info('Endianness of image %s unknown; assuming %s '
                  '([powerkvm] default_guest_arch).', image_id,
-                 self.default.value, instance=instance)
+                 self.default.value)
         return self.default
 
 
@@ -90,10 +100,15 @@ def image_properties(instance, image_meta):
     """
     properties = dict(nova_utils.get_image_from_system_metadata(
         instance.system_metadata).get('properties', {}))
-    for name, value in image_meta.properties.obj_to_primitive()[
-            'nova_object.data'].items():
+    for name, value in meta_properties(image_meta).items():
         properties.setdefault(name, value)
     return {k: v for k, v in properties.items() if isinstance(v, str)}
+
+
+def meta_properties(image_meta):
+    """The string properties an ImageMeta object carries."""
+    return {k: v for k, v in image_meta.properties.obj_to_primitive()[
+        'nova_object.data'].items() if isinstance(v, str)}
 
 
 class _Head(io.RawIOBase):

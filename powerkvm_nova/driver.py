@@ -162,6 +162,85 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
             raise nova_exception.RescheduledException(
                 instance_uuid=instance.uuid, reason=str(e))
 
+    # -- guests arriving by migration --------------------------------------
+    # The guest's endianness is the one recorded in it at spawn. The
+    # destination reserves before the guest's domain exists there and
+    # releases if the move fails.
+
+    def _recorded_endianness(self, instance):
+        return (Endianness.from_arch(instance.system_metadata.get(_SM_ARCH))
+                or Endianness.from_arch(CONF.powerkvm.default_guest_arch))
+
+    def _reserve_arrival(self, instance):
+        try:
+            self.ledger.admit(instance.uuid,
+                              self._recorded_endianness(instance))
+        except exception.PowerKVMError as e:
+            raise nova_exception.MigrationError(reason=str(e))
+
+    def check_can_live_migrate_destination(self, context, instance,
+                                           src_compute_info, dst_compute_info,
+                                           block_migration=False,
+                                           disk_over_commit=False):
+        try:
+            self.ledger.check(instance.uuid,
+                              self._recorded_endianness(instance))
+        except exception.PowerKVMError as e:
+            raise nova_exception.MigrationPreCheckError(reason=str(e))
+        return super().check_can_live_migrate_destination(
+            context, instance, src_compute_info, dst_compute_info,
+            block_migration=block_migration,
+            disk_over_commit=disk_over_commit)
+
+    def pre_live_migration(self, context, instance, block_device_info,
+                           network_info, disk_info, migrate_data):
+        self._reserve_arrival(instance)
+        try:
+            return super().pre_live_migration(
+                context, instance, block_device_info, network_info,
+                disk_info, migrate_data)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
+
+    def post_live_migration_at_destination(self, context, instance,
+                                           network_info,
+                                           block_migration=False,
+                                           block_device_info=None):
+        super().post_live_migration_at_destination(
+            context, instance, network_info,
+            block_migration=block_migration,
+            block_device_info=block_device_info)
+        self.ledger.committed(instance.uuid)
+
+    def rollback_live_migration_at_destination(self, context, instance,
+                                               network_info,
+                                               block_device_info,
+                                               destroy_disks=True,
+                                               migrate_data=None):
+        try:
+            super().rollback_live_migration_at_destination(
+                context, instance, network_info, block_device_info,
+                destroy_disks=destroy_disks, migrate_data=migrate_data)
+        finally:
+            self.ledger.release(instance.uuid)
+
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        self._reserve_arrival(instance)
+        try:
+            super().finish_migration(
+                context, migration, instance, disk_info, network_info,
+                image_meta, resize_instance, allocations,
+                block_device_info=block_device_info, power_on=power_on,
+                share_info=share_info)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
+        self.ledger.committed(instance.uuid)
+
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
         super().destroy(context, instance, network_info,
@@ -172,23 +251,26 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
 
     def rescue(self, context, instance, network_info, image_meta,
                rescue_password, block_device_info, share_info):
-        # A rescue image that declares no arch rescues the guest as what it
-        # is; the instance's own record is left alone.
-        self._resolve_arch(
-            image_meta, instance.system_metadata.get(_SM_ARCH) or
-            CONF.powerkvm.default_guest_arch)
+        # The rescue guest replaces the guest on this host: it must be of
+        # the guest's endianness. One whose image says nothing rescues the
+        # guest as what it is; the instance's own record is left alone.
+        guest = self._recorded_endianness(instance)
+        try:
+            rescuer = self._admission.of_image(
+                context, image_meta.id if 'id' in image_meta else 'rescue',
+                admission.meta_properties(image_meta), default=guest)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InstanceNotRescuable(
+                instance_id=instance.uuid, reason=str(e))
+        if rescuer != guest:
+            raise nova_exception.InstanceNotRescuable(
+                instance_id=instance.uuid, reason=(
+                    'the rescue image is %s but the guest is %s; a PowerKVM '
+                    'host runs guests of one endianness only'
+                    % (rescuer.value, guest.value)))
+        image_meta.properties.hw_architecture = rescuer.arch
         super().rescue(context, instance, network_info, image_meta,
                        rescue_password, block_device_info, share_info)
-
-    @staticmethod
-    def _resolve_arch(image_meta, default):
-        try:
-            arch = guest_arch.resolve(
-                image_meta.properties.get('hw_architecture'), default)
-        except exception.PowerKVMError as e:
-            raise nova_exception.InvalidArchitectureName(str(e))
-        image_meta.properties.hw_architecture = arch
-        return arch
 
     def _pin_guest_arch(self, instance, image_meta, arch):
         """Give the guest its POWER arch and record it in the instance.

@@ -16,7 +16,7 @@ Keyed by the image's os_distro (Glance's values: 'rhel', 'sles', 'ubuntu',
 ...) and decided by its os_version. A release that shipped for both
 endiannesses (Fedora 21+, CentOS 7, RHEL 7 after 7.1 is also LE) answers
 what the table says or nothing: the table is the operator's documented
-contract, docs/endianness.md lists it. None means "this table cannot say".
+contract, doc/endianness.md lists it. None means "this table cannot say".
 
   rhel, redhat         5.x, 6.x, 7.x big-endian; 8 and later little-endian
   centos, rocky, alma  8 and later little-endian

@@ -124,17 +124,28 @@ class HostLedger:
         """
         endianness = Endianness(endianness)
         with self._lock:
-            self._refresh()
-            counts = self._counts(excluding=uuid)
-            others = {e: n for e, n in counts.items() if e != endianness}
-            if self.policy == EXCLUSIVE and others:
-                raise exception.PowerKVMError(
-                    'PowerKVM host %s runs %s; a host runs guests of one '
-                    'endianness only, so this %s guest cannot start here '
-                    '([powerkvm] endianness_policy = exclusive)'
-                    % (self.host, _describe(others), endianness.value))
+            self._refuse_other(uuid, endianness)
             self._guests.pop(uuid, None)
             self._reserved[uuid] = endianness
+
+    def check(self, uuid, endianness):
+        """Would admit() take this guest now? Reserves nothing.
+
+        :raises PowerKVMError: the host runs guests of the other endianness
+        """
+        with self._lock:
+            self._refuse_other(uuid, Endianness(endianness))
+
+    def _refuse_other(self, uuid, endianness):
+        self._refresh()
+        counts = self._counts(excluding=uuid)
+        others = {e: n for e, n in counts.items() if e != endianness}
+        if self.policy == EXCLUSIVE and others:
+            raise exception.PowerKVMError(
+                'PowerKVM host %s runs %s; a host runs guests of one '
+                'endianness only, so this %s guest cannot start here '
+                '([powerkvm] endianness_policy = exclusive)'
+                % (self.host, _describe(others), endianness.value))
 
     def committed(self, uuid):
         """The guest's domain now exists: hold it as a guest, not a claim."""

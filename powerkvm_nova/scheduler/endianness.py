@@ -65,8 +65,7 @@ def _request_properties(spec_obj):
     image = spec_obj.image if spec_obj.obj_attr_is_set('image') else None
     if image is None:
         return None, {}
-    properties = {k: v for k, v in image.properties.obj_to_primitive()[
-        'nova_object.data'].items() if isinstance(v, str)}
+    properties = admission.meta_properties(image)
     image_id = image.id if 'id' in image else None
     if image_id and getattr(spec_obj, '_context', None) is not None:
         try:

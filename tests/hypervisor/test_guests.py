@@ -108,6 +108,20 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
         self._wait_until_deleted(server)
         self.assert_nothing_left(server)
 
+    def test_rescue_image_of_the_other_endianness_refused(self):
+        server = self.boot(self.big_endian_image())
+        rescue = self._image('le-rescue', 'raw',
+                             os.path.join(base.GUEST_DIR, 'disk.raw'),
+                             hw_architecture='ppc64le')
+        self.api.post_server_action(
+            server['id'], {'rescue': {'rescue_image_ref': rescue}})
+        server = self._wait_for_state_change(server, 'ACTIVE')
+        self._assert_pseries(server, 'ppc64')
+        self.assertTrue(self.domain(server).isActive())
+        self._delete_server(server)
+        self._wait_until_deleted(server)
+        self.assert_nothing_left(server)
+
 
 class EndiannessRuleTestCase(base.RealHypervisorTestBase):
     """The host's own admission, on the real libvirtd."""
