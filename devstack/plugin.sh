@@ -21,6 +21,28 @@ function configure_powerkvm_nova {
     fi
 }
 
+# The scheduler side of the endianness rule (doc/endianness.md): the filter,
+# last, and the weigher that packs guests by endianness.
+function configure_powerkvm_scheduler {
+    local filters
+    filters=$(iniget "$NOVA_CONF" filter_scheduler enabled_filters)
+    filters=${filters:-ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter}
+    if [[ ",$filters," != *",PowerKVMEndiannessFilter,"* ]]; then
+        filters="$filters,PowerKVMEndiannessFilter"
+    fi
+    iniset "$NOVA_CONF" filter_scheduler available_filters \
+        nova.scheduler.filters.all_filters
+    iniadd "$NOVA_CONF" filter_scheduler available_filters \
+        powerkvm_nova.scheduler.filters.PowerKVMEndiannessFilter
+    iniset "$NOVA_CONF" filter_scheduler enabled_filters "$filters"
+    iniset "$NOVA_CONF" filter_scheduler weight_classes \
+        nova.scheduler.weights.all_weighers
+    iniadd "$NOVA_CONF" filter_scheduler weight_classes \
+        powerkvm_nova.scheduler.weighers.PowerKVMEndiannessWeigher
+    iniset "$NOVA_CONF" powerkvm endianness_weight_multiplier \
+        "${POWERKVM_ENDIANNESS_WEIGHT:-10.0}"
+}
+
 function cleanup_powerkvm_nova {
     "$(get_python_exec_prefix)/powerkvm-nova-shim" remove || true
 }
@@ -31,6 +53,7 @@ if [[ "$1" == "stack" && "$2" == "install" ]]; then
 elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     echo_summary "Configuring nova-compute for PowerKVM"
     configure_powerkvm_nova
+    configure_powerkvm_scheduler
 fi
 
 if [[ "$1" == "clean" ]]; then

@@ -219,6 +219,13 @@ class LedgerTestCase(test.NoDBTestCase):
         book.admit('a', BE)
         self.assertRaises(exception.PowerKVMError, book.admit, 'b', LE)
 
+    def test_check_reserves_nothing(self):
+        book, _ = self._ledger(g=LE)
+        book.check('n', LE)
+        self.assertEqual({LE: 1}, book.counts())
+        e = self.assertRaises(exception.PowerKVMError, book.check, 'n', BE)
+        self.assertIn('1 little-endian guest', str(e))
+
     def test_failed_spawn_releases(self):
         book, _ = self._ledger()
         book.admit('a', BE)
