@@ -15,7 +15,9 @@
 import collections
 import threading
 import time
+from unittest import mock
 
+from nova import test
 from nova.tests.functional.api import client as api_client
 from testtools import content
 
@@ -172,6 +174,18 @@ class HostAdmissionTestCase(EndiannessTestBase):
         self._wait_until_deleted(le)
         # the host is empty again: either endianness may come
         self.boot('be')
+
+    def test_failed_spawn_releases_its_reservation(self):
+        with mock.patch('nova.virt.libvirt.driver.LibvirtDriver.'
+                        '_create_guest_with_network',
+                        side_effect=test.TestingException('QEMU failed')):
+            failed = self.boot('be', expected_state='ERROR')
+        book = self.computes['p1'].driver.ledger
+        self.assertEqual({}, book._reserved)
+        self.assertIsNone(book.holds())
+        # nothing of the big-endian attempt holds the host
+        le = self.boot('le')
+        self.assert_nothing_leaked([failed, le])
 
 
 class WeigherTestCase(EndiannessTestBase):
