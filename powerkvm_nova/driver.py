@@ -21,15 +21,11 @@ from nova import exception as nova_exception
 from nova.virt.libvirt import config as vconfig
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_log import log as logging
-from oslo_utils import excutils
 
-from powerkvm_nova import admission
 from powerkvm_nova import capabilities
 from powerkvm_nova import conf as powerkvm_conf
-from powerkvm_nova import domains
 from powerkvm_nova import emulation
-from powerkvm_nova.endianness import Endianness
-from powerkvm_nova.endianness import ledger
+from powerkvm_nova import endianness_hooks
 from powerkvm_nova import exception
 from powerkvm_nova import guest_arch
 
@@ -37,13 +33,9 @@ CONF = nova.conf.CONF
 powerkvm_conf.register_opts(CONF)
 LOG = logging.getLogger(__name__)
 
-# nova keeps every image property of an instance in its system metadata
-# under this prefix (nova.utils.SM_IMAGE_PROP_PREFIX); instance.image_meta
-# is rebuilt from it for every later operation.
-_SM_ARCH = 'image_hw_architecture'
 
-
-class PowerKVMDriver(libvirt_driver.LibvirtDriver):
+class PowerKVMDriver(endianness_hooks.EndiannessHooks,
+                     libvirt_driver.LibvirtDriver):
     """A libvirt driver for KVM on IBM POWER (pseries guests)."""
 
     def __init__(self, virtapi, read_only=False):
@@ -54,15 +46,7 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
             group='libvirt')
         self.capabilities = capabilities.for_power(self.capabilities)
         self.host_mode = None
-        try:
-            self._admission = admission.Admission.from_config(CONF.powerkvm)
-        except exception.PowerKVMError as e:
-            raise nova_exception.InvalidConfiguration(str(e))
-        # The hypervisor is the record: the ledger reads libvirt (at
-        # init_host and whenever domains change), never its own memory.
-        self.ledger = ledger.HostLedger(
-            domains.LibvirtDomains(self._host, libvirt_driver.libvirt),
-            CONF.host, CONF.powerkvm.endianness_policy)
+        self._init_endianness()
 
     # -- start-up ---------------------------------------------------------
 
@@ -72,16 +56,6 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
         super().init_host(host)
         self.ledger.rescan()
         self._log_ledger()
-
-    def _log_ledger(self):
-        try:
-            holds = self.ledger.holds()
-        except exception.PowerKVMError as e:
-            LOG.error('%s', e)
-            return
-        LOG.info('PowerKVM host %s runs %s guests (endianness_policy = %s).',
-                 self.ledger.host, holds.value if holds else 'no POWER',
-                 self.ledger.policy)
 
     def _decide_host_mode(self):
         host_arch = self._host.get_capabilities().host.cpu.arch
@@ -112,10 +86,8 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
 
     def get_available_resource(self, nodename):
         data = super().get_available_resource(nodename)
-        # Catch up with domains defined or undefined behind nova's back.
-        self.ledger.rescan()
         data['stats'] = dict(data.get('stats') or {},
-                             **admission.host_stats(self.ledger))
+                             **self._endianness_stats())
         return data
 
     def _get_instance_capabilities(self):
@@ -123,175 +95,6 @@ class PowerKVMDriver(libvirt_driver.LibvirtDriver):
         # it could emulate others.
         return [cap for cap in super()._get_instance_capabilities()
                 if cap[0] in emulation.POWER_ARCHES]
-
-    # -- guests -----------------------------------------------------------
-
-    def spawn(self, context, instance, image_meta, injected_files,
-              admin_password, allocations, network_info=None,
-              block_device_info=None, power_on=True, accel_info=None):
-        self._admit(context, instance, image_meta)
-        try:
-            super().spawn(context, instance, image_meta, injected_files,
-                          admin_password, allocations,
-                          network_info=network_info,
-                          block_device_info=block_device_info,
-                          power_on=power_on, accel_info=accel_info)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self.ledger.release(instance.uuid)
-        self.ledger.committed(instance.uuid)
-
-    def _admit(self, context, instance, image_meta):
-        """Decide the guest's endianness and reserve this host for it.
-
-        Runs before the domain exists. A guest this host cannot take is
-        rescheduled by nova to another host; an image nothing can take
-        (mislabelled, unknown) aborts the build with the reason.
-        """
-        try:
-            endianness = self._admission.endianness(
-                context, instance, image_meta)
-        except exception.PowerKVMError as e:
-            raise nova_exception.BuildAbortException(
-                instance_uuid=instance.uuid, reason=str(e))
-        self._pin_guest_arch(instance, image_meta, endianness.arch)
-        try:
-            self.ledger.admit(instance.uuid, endianness)
-        except exception.PowerKVMError as e:
-            LOG.warning('%s', e, instance=instance)
-            raise nova_exception.RescheduledException(
-                instance_uuid=instance.uuid, reason=str(e))
-
-    # -- guests arriving by migration --------------------------------------
-    # The guest's endianness is the one recorded in it at spawn. The
-    # destination reserves before the guest's domain exists there and
-    # releases if the move fails.
-
-    def _recorded_endianness(self, instance):
-        return (Endianness.from_arch(instance.system_metadata.get(_SM_ARCH))
-                or Endianness.from_arch(CONF.powerkvm.default_guest_arch))
-
-    def _reserve_arrival(self, instance):
-        try:
-            self.ledger.admit(instance.uuid,
-                              self._recorded_endianness(instance))
-        except exception.PowerKVMError as e:
-            raise nova_exception.MigrationError(reason=str(e))
-
-    def check_can_live_migrate_destination(self, context, instance,
-                                           src_compute_info, dst_compute_info,
-                                           block_migration=False,
-                                           disk_over_commit=False):
-        try:
-            self.ledger.check(instance.uuid,
-                              self._recorded_endianness(instance))
-        except exception.PowerKVMError as e:
-            raise nova_exception.MigrationPreCheckError(reason=str(e))
-        return super().check_can_live_migrate_destination(
-            context, instance, src_compute_info, dst_compute_info,
-            block_migration=block_migration,
-            disk_over_commit=disk_over_commit)
-
-    def pre_live_migration(self, context, instance, block_device_info,
-                           network_info, disk_info, migrate_data):
-        self._reserve_arrival(instance)
-        try:
-            return super().pre_live_migration(
-                context, instance, block_device_info, network_info,
-                disk_info, migrate_data)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self.ledger.release(instance.uuid)
-
-    def post_live_migration_at_destination(self, context, instance,
-                                           network_info,
-                                           block_migration=False,
-                                           block_device_info=None):
-        super().post_live_migration_at_destination(
-            context, instance, network_info,
-            block_migration=block_migration,
-            block_device_info=block_device_info)
-        self.ledger.committed(instance.uuid)
-
-    def rollback_live_migration_at_destination(self, context, instance,
-                                               network_info,
-                                               block_device_info,
-                                               destroy_disks=True,
-                                               migrate_data=None):
-        try:
-            super().rollback_live_migration_at_destination(
-                context, instance, network_info, block_device_info,
-                destroy_disks=destroy_disks, migrate_data=migrate_data)
-        finally:
-            self.ledger.release(instance.uuid)
-
-    def finish_migration(self, context, migration, instance, disk_info,
-                         network_info, image_meta, resize_instance,
-                         allocations, block_device_info=None, power_on=True,
-                         share_info=None):
-        self._reserve_arrival(instance)
-        try:
-            super().finish_migration(
-                context, migration, instance, disk_info, network_info,
-                image_meta, resize_instance, allocations,
-                block_device_info=block_device_info, power_on=power_on,
-                share_info=share_info)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self.ledger.release(instance.uuid)
-        self.ledger.committed(instance.uuid)
-
-    def destroy(self, context, instance, network_info, block_device_info=None,
-                destroy_disks=True, destroy_secrets=True):
-        super().destroy(context, instance, network_info,
-                        block_device_info=block_device_info,
-                        destroy_disks=destroy_disks,
-                        destroy_secrets=destroy_secrets)
-        self.ledger.release(instance.uuid)
-
-    def rescue(self, context, instance, network_info, image_meta,
-               rescue_password, block_device_info, share_info):
-        # The rescue guest replaces the guest on this host: it must be of
-        # the guest's endianness. One whose image says nothing rescues the
-        # guest as what it is; the instance's own record is left alone.
-        guest = self._recorded_endianness(instance)
-        try:
-            rescuer = self._admission.of_image(
-                context, image_meta.id if 'id' in image_meta else 'rescue',
-                admission.meta_properties(image_meta), default=guest)
-        except exception.PowerKVMError as e:
-            raise nova_exception.InstanceNotRescuable(
-                instance_id=instance.uuid, reason=str(e))
-        if rescuer != guest:
-            raise nova_exception.InstanceNotRescuable(
-                instance_id=instance.uuid, reason=(
-                    'the rescue image is %s but the guest is %s; a PowerKVM '
-                    'host runs guests of one endianness only'
-                    % (rescuer.value, guest.value)))
-        image_meta.properties.hw_architecture = rescuer.arch
-        super().rescue(context, instance, network_info, image_meta,
-                       rescue_password, block_device_info, share_info)
-
-    def _pin_guest_arch(self, instance, image_meta, arch):
-        """Give the guest its POWER arch and record it in the instance.
-
-        Without it nova falls back to the host's arch, which on an emulated
-        host is not POWER, and later operations rebuild image_meta from the
-        instance's system metadata, so the arch is kept there.
-        """
-        image_meta.properties.hw_architecture = arch
-        if instance.system_metadata.get(_SM_ARCH) != arch:
-            instance.system_metadata[_SM_ARCH] = arch
-            instance.save()
-
-    def _get_guest_config(self, instance, network_info, image_meta,
-                          disk_info, *args, **kwargs):
-        guest = super()._get_guest_config(
-            instance, network_info, image_meta, disk_info, *args, **kwargs)
-        endianness = Endianness.from_arch(guest.os_arch)
-        if endianness is not None:
-            guest.metadata.append(domains.GuestMetadata(endianness))
-        return guest
 
     def _configure_guest_by_virt_type(self, guest, instance, image_meta,
                                       flavor, old_guest=None):

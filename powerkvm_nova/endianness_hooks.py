@@ -1,0 +1,237 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The endianness rule at the driver's hooks (doc/endianness.md).
+
+Every path that puts a guest on this host asks the host ledger under its
+lock before the guest's domain exists here, and tells it how the move
+ended: spawn (create, rebuild, evacuate, unshelve), rescue, and the
+destination of a cold or live migration. PowerKVMDriver mixes this in
+before nova's LibvirtDriver, whose methods these wrap.
+"""
+
+import nova.conf
+from nova import exception as nova_exception
+from nova.virt.libvirt import driver as libvirt_driver
+from oslo_log import log as logging
+from oslo_utils import excutils
+
+from powerkvm_nova import admission
+from powerkvm_nova import domains
+from powerkvm_nova.endianness import Endianness
+from powerkvm_nova.endianness import ledger
+from powerkvm_nova import exception
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+# nova keeps every image property of an instance in its system metadata
+# under this prefix (nova.utils.SM_IMAGE_PROP_PREFIX); instance.image_meta
+# is rebuilt from it for every later operation.
+_SM_ARCH = 'image_hw_architecture'
+
+
+class EndiannessHooks:
+    """LibvirtDriver hooks that keep a host to one endianness."""
+
+    def _init_endianness(self):
+        try:
+            self._admission = admission.Admission.from_config(CONF.powerkvm)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InvalidConfiguration(str(e))
+        # The hypervisor is the record: the ledger reads libvirt (at
+        # init_host and whenever domains change), never its own memory.
+        self.ledger = ledger.HostLedger(
+            domains.LibvirtDomains(self._host, libvirt_driver.libvirt),
+            CONF.host, CONF.powerkvm.endianness_policy)
+
+    def _log_ledger(self):
+        try:
+            holds = self.ledger.holds()
+        except exception.PowerKVMError as e:
+            LOG.error('%s', e)
+            return
+        LOG.info('PowerKVM host %s runs %s guests (endianness_policy = %s).',
+                 self.ledger.host, holds.value if holds else 'no POWER',
+                 self.ledger.policy)
+
+    def _endianness_stats(self):
+        # Catch up with domains defined or undefined behind nova's back.
+        self.ledger.rescan()
+        return admission.host_stats(self.ledger)
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        self._admit(context, instance, image_meta)
+        try:
+            super().spawn(context, instance, image_meta, injected_files,
+                          admin_password, allocations,
+                          network_info=network_info,
+                          block_device_info=block_device_info,
+                          power_on=power_on, accel_info=accel_info)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
+        self.ledger.committed(instance.uuid)
+
+    def _admit(self, context, instance, image_meta):
+        """Decide the guest's endianness and reserve this host for it.
+
+        Runs before the domain exists. A guest this host cannot take is
+        rescheduled by nova to another host; an image nothing can take
+        (mislabelled, unknown) aborts the build with the reason.
+        """
+        try:
+            endianness = self._admission.endianness(
+                context, instance, image_meta)
+        except exception.PowerKVMError as e:
+            raise nova_exception.BuildAbortException(
+                instance_uuid=instance.uuid, reason=str(e))
+        self._pin_guest_arch(instance, image_meta, endianness.arch)
+        try:
+            self.ledger.admit(instance.uuid, endianness)
+        except exception.PowerKVMError as e:
+            LOG.warning('%s', e, instance=instance)
+            raise nova_exception.RescheduledException(
+                instance_uuid=instance.uuid, reason=str(e))
+
+    # -- guests arriving by migration --------------------------------------
+    # The guest's endianness is the one recorded in it at spawn. The
+    # destination reserves before the guest's domain exists there and
+    # releases if the move fails.
+
+    def _recorded_endianness(self, instance):
+        return (Endianness.from_arch(instance.system_metadata.get(_SM_ARCH))
+                or Endianness.from_arch(CONF.powerkvm.default_guest_arch))
+
+    def _reserve_arrival(self, instance):
+        try:
+            self.ledger.admit(instance.uuid,
+                              self._recorded_endianness(instance))
+        except exception.PowerKVMError as e:
+            raise nova_exception.MigrationError(reason=str(e))
+
+    def check_can_live_migrate_destination(self, context, instance,
+                                           src_compute_info, dst_compute_info,
+                                           block_migration=False,
+                                           disk_over_commit=False):
+        try:
+            self.ledger.check(instance.uuid,
+                              self._recorded_endianness(instance))
+        except exception.PowerKVMError as e:
+            raise nova_exception.MigrationPreCheckError(reason=str(e))
+        return super().check_can_live_migrate_destination(
+            context, instance, src_compute_info, dst_compute_info,
+            block_migration=block_migration,
+            disk_over_commit=disk_over_commit)
+
+    def pre_live_migration(self, context, instance, block_device_info,
+                           network_info, disk_info, migrate_data):
+        self._reserve_arrival(instance)
+        try:
+            return super().pre_live_migration(
+                context, instance, block_device_info, network_info,
+                disk_info, migrate_data)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
+
+    def post_live_migration_at_destination(self, context, instance,
+                                           network_info,
+                                           block_migration=False,
+                                           block_device_info=None):
+        super().post_live_migration_at_destination(
+            context, instance, network_info,
+            block_migration=block_migration,
+            block_device_info=block_device_info)
+        self.ledger.committed(instance.uuid)
+
+    def rollback_live_migration_at_destination(self, context, instance,
+                                               network_info,
+                                               block_device_info,
+                                               destroy_disks=True,
+                                               migrate_data=None):
+        try:
+            super().rollback_live_migration_at_destination(
+                context, instance, network_info, block_device_info,
+                destroy_disks=destroy_disks, migrate_data=migrate_data)
+        finally:
+            self.ledger.release(instance.uuid)
+
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        self._reserve_arrival(instance)
+        try:
+            super().finish_migration(
+                context, migration, instance, disk_info, network_info,
+                image_meta, resize_instance, allocations,
+                block_device_info=block_device_info, power_on=power_on,
+                share_info=share_info)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
+        self.ledger.committed(instance.uuid)
+
+    def destroy(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, destroy_secrets=True):
+        super().destroy(context, instance, network_info,
+                        block_device_info=block_device_info,
+                        destroy_disks=destroy_disks,
+                        destroy_secrets=destroy_secrets)
+        self.ledger.release(instance.uuid)
+
+    def rescue(self, context, instance, network_info, image_meta,
+               rescue_password, block_device_info, share_info):
+        # The rescue guest replaces the guest on this host: it must be of
+        # the guest's endianness. One whose image says nothing rescues the
+        # guest as what it is; the instance's own record is left alone.
+        guest = self._recorded_endianness(instance)
+        try:
+            rescuer = self._admission.of_image(
+                context, image_meta.id if 'id' in image_meta else 'rescue',
+                admission.meta_properties(image_meta), default=guest)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InstanceNotRescuable(
+                instance_id=instance.uuid, reason=str(e))
+        if rescuer != guest:
+            raise nova_exception.InstanceNotRescuable(
+                instance_id=instance.uuid, reason=(
+                    'the rescue image is %s but the guest is %s; a PowerKVM '
+                    'host runs guests of one endianness only'
+                    % (rescuer.value, guest.value)))
+        image_meta.properties.hw_architecture = rescuer.arch
+        super().rescue(context, instance, network_info, image_meta,
+                       rescue_password, block_device_info, share_info)
+
+    def _pin_guest_arch(self, instance, image_meta, arch):
+        """Give the guest its POWER arch and record it in the instance.
+
+        Without it nova falls back to the host's arch, which on an emulated
+        host is not POWER, and later operations rebuild image_meta from the
+        instance's system metadata, so the arch is kept there.
+        """
+        image_meta.properties.hw_architecture = arch
+        if instance.system_metadata.get(_SM_ARCH) != arch:
+            instance.system_metadata[_SM_ARCH] = arch
+            instance.save()
+
+    def _get_guest_config(self, instance, network_info, image_meta,
+                          disk_info, *args, **kwargs):
+        guest = super()._get_guest_config(
+            instance, network_info, image_meta, disk_info, *args, **kwargs)
+        endianness = Endianness.from_arch(guest.os_arch)
+        if endianness is not None:
+            guest.metadata.append(domains.GuestMetadata(endianness))
+        return guest
