@@ -197,20 +197,20 @@ class EndiannessHooks:
         # The rescue guest replaces the guest on this host: it must be of
         # the guest's endianness. One whose image says nothing rescues the
         # guest as what it is; the instance's own record is left alone.
+        # nova's compute manager has powered the guest off already and
+        # wraps any error here as "cannot be rescued: Driver Error: ...".
         guest = self._recorded_endianness(instance)
         try:
             rescuer = self._admission.of_image(
                 context, image_meta.id if 'id' in image_meta else 'rescue',
                 admission.meta_properties(image_meta), default=guest)
         except exception.PowerKVMError as e:
-            raise nova_exception.InstanceNotRescuable(
-                instance_id=instance.uuid, reason=str(e))
+            raise nova_exception.NovaException(message=str(e))
         if rescuer != guest:
-            raise nova_exception.InstanceNotRescuable(
-                instance_id=instance.uuid, reason=(
-                    'the rescue image is %s but the guest is %s; a PowerKVM '
-                    'host runs guests of one endianness only'
-                    % (rescuer.value, guest.value)))
+            raise nova_exception.NovaException(message=(
+                'the rescue image is %s but the guest is %s; a PowerKVM '
+                'host runs guests of one endianness only'
+                % (rescuer.value, guest.value)))
         image_meta.properties.hw_architecture = rescuer.arch
         super().rescue(context, instance, network_info, image_meta,
                        rescue_password, block_device_info, share_info)

@@ -15,6 +15,8 @@
 import os
 import time
 
+from nova.tests.functional.api import client as api_client
+
 from tests.hypervisor import base
 
 
@@ -113,11 +115,20 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
         rescue = self._image('le-rescue', 'raw',
                              os.path.join(base.GUEST_DIR, 'disk.raw'),
                              hw_architecture='ppc64le')
-        self.api.post_server_action(
+        # nova runs rescue synchronously here (its test RPC turns casts into
+        # calls), so the refusal comes back as the API's 400.
+        e = self.assertRaises(
+            api_client.OpenStackApiException, self.api.post_server_action,
             server['id'], {'rescue': {'rescue_image_ref': rescue}})
-        server = self._wait_for_state_change(server, 'ACTIVE')
+        self.assertEqual(400, e.response.status_code)
+        self.assertIn('the rescue image is little-endian but the guest is '
+                      'big-endian', str(e))
+        # nova's compute marks any failed rescue ERROR (the guest was
+        # powered off first); the guest itself is untouched.
+        server = self._wait_for_state_change(server, 'ERROR')
         self._assert_pseries(server, 'ppc64')
-        self.assertTrue(self.domain(server).isActive())
+        self.assertFalse(os.path.exists(os.path.join(
+            self.instance_dir(server), 'disk.rescue')))
         self._delete_server(server)
         self._wait_until_deleted(server)
         self.assert_nothing_left(server)
