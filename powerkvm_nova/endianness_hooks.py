@@ -19,6 +19,10 @@ destination of a cold or live migration. PowerKVMDriver mixes this in
 before nova's LibvirtDriver, whose methods these wrap.
 """
 
+import contextlib
+import sys
+
+from nova.compute import utils as compute_utils
 import nova.conf
 from nova import exception as nova_exception
 from nova.virt.libvirt import driver as libvirt_driver
@@ -38,6 +42,31 @@ LOG = logging.getLogger(__name__)
 # under this prefix (nova.utils.SM_IMAGE_PROP_PREFIX); instance.image_meta
 # is rebuilt from it for every later operation.
 _SM_ARCH = 'image_hw_architecture'
+
+
+@contextlib.contextmanager
+def _admission_event(context, instance):
+    """Record the host's admission as an event of the build's action.
+
+    When a refused build runs out of alternate hosts, nova's fault says only
+    "Exhausted all hosts available for retrying build failures"; the event
+    keeps the reason, for 'openstack server event show'.
+    """
+    reporter = compute_utils.EventReporter(
+        context, 'powerkvm_endianness_admission', CONF.host, instance.uuid,
+        graceful_exit=True)
+    try:
+        reporter.__enter__()
+    except nova_exception.InstanceActionNotFound:
+        yield  # a call outside any API action: nothing to record to
+        return
+    try:
+        yield
+    except Exception:
+        with excutils.save_and_reraise_exception():
+            reporter.__exit__(*sys.exc_info())
+    else:
+        reporter.__exit__(None, None, None)
 
 
 class EndiannessHooks:
@@ -98,12 +127,13 @@ class EndiannessHooks:
             raise nova_exception.BuildAbortException(
                 instance_uuid=instance.uuid, reason=str(e))
         self._pin_guest_arch(instance, image_meta, endianness.arch)
-        try:
-            self.ledger.admit(instance.uuid, endianness)
-        except exception.PowerKVMError as e:
-            LOG.warning('%s', e, instance=instance)
-            raise nova_exception.RescheduledException(
-                instance_uuid=instance.uuid, reason=str(e))
+        with _admission_event(context, instance):
+            try:
+                self.ledger.admit(instance.uuid, endianness)
+            except exception.PowerKVMError as e:
+                LOG.warning('%s', e, instance=instance)
+                raise nova_exception.RescheduledException(
+                    instance_uuid=instance.uuid, reason=str(e))
 
     # -- guests arriving by migration --------------------------------------
     # The guest's endianness is the one recorded in it at spawn. The

@@ -131,9 +131,17 @@ class EndiannessRuleTestCase(EndiannessTestBase):
             "<os><type arch='ppc64' machine='pseries'>hvm</type></os>"
             "<devices/></domain>")
         # Before the host reports it, the scheduler does not know: the host
-        # itself refuses (nova's fault then says only that no host was left
-        # to retry on).
+        # itself refuses. nova's fault then says only that no host was left
+        # to retry on; the build's events say why.
         first = self.boot('le', host='p3', expected_state='ERROR')
+        self.assertIn('Exhausted all hosts', first['fault']['message'])
+        action = self.api.get_instance_actions(first['id'])[0]
+        events = {e['event']: e for e in self.api.get_instance_action_details(
+            first['id'], action['request_id'])['events']}
+        admission = events['powerkvm_endianness_admission']
+        self.assertEqual('Error', admission['result'])
+        self.assertIn('PowerKVM host p3 runs 1 big-endian guest',
+                      admission['details'])
         self.assert_never_mixed()
         self.assertEqual({}, self.computes['p3'].driver.ledger._reserved)
         self.assertEqual({}, self._get_allocations_by_server_uuid(
