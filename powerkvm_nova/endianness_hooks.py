@@ -95,7 +95,7 @@ class EndiannessHooks:
 
     def _endianness_stats(self):
         # Catch up with domains defined or undefined behind nova's back.
-        self.ledger.rescan()
+        self.ledger.resync()
         return admission.host_stats(self.ledger)
 
     def spawn(self, context, instance, image_meta, injected_files,

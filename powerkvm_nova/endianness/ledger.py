@@ -23,7 +23,7 @@ Keeping the mirror current costs no listing per check: the source's
 marker() (a domain count) is compared first, and only when it changed are
 domain UUIDs listed and only the new domains read. A domain replaced by
 another behind nova's back between two checks (same count) is seen at the
-next rescan(), which the driver runs with every resource update.
+next resync(), which the driver runs with every resource update.
 """
 
 import collections
@@ -66,9 +66,18 @@ class HostLedger:
     # -- reading the hypervisor -------------------------------------------
 
     def rescan(self):
-        """Read every domain again (start-up, periodic)."""
+        """Read every domain again (start-up)."""
         with self._lock:
             self._guests = {}
+            self._sync()
+
+    def resync(self):
+        """List the domains now and read the ones not seen yet (periodic).
+
+        Catches a domain replaced behind nova's back between two checks,
+        which the count alone misses, without reading every domain again.
+        """
+        with self._lock:
             self._sync()
 
     def _sync(self):

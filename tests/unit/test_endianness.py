@@ -246,6 +246,20 @@ class LedgerTestCase(test.NoDBTestCase):
         del source.domains['by-hand']
         book.admit('n', LE)
 
+    def test_replaced_domain_seen_by_resync(self):
+        # One domain undefined and another defined: the same count, so a
+        # check does not notice; the periodic resync does, reading only it.
+        book, source = self._ledger(old=LE)
+        del source.domains['old']
+        source.domains['new'] = BE
+        self.assertEqual({LE: 1}, book.counts())  # the known window
+        book.resync()
+        self.assertEqual({BE: 1}, book.counts())
+        read = source.read
+        book.resync()
+        self.assertEqual(read, source.read)
+        self.assertRaises(exception.PowerKVMError, book.admit, 'm', LE)
+
     def test_shut_off_domains_count(self):
         # The source lists every defined domain, running or not; a domain
         # is only gone when it is undefined.
