@@ -36,6 +36,17 @@ STAT_ENDIANNESS = 'powerkvm_endianness'
 STAT_POLICY = 'powerkvm_endianness_policy'
 MIXED = 'mixed'
 
+# Where a guest's architecture is recorded at spawn: nova keeps every image
+# property of an instance in its system metadata under this key prefix
+# (nova.utils.SM_IMAGE_PROP_PREFIX) and rebuilds instance.image_meta from it
+# for every later operation.
+SM_ARCH = 'image_hw_architecture'
+
+
+def recorded_endianness(instance):
+    """The Endianness recorded in the instance at spawn, or None."""
+    return Endianness.from_arch(instance.system_metadata.get(SM_ARCH))
+
 
 class Admission:
     """Decides a guest's endianness from its image."""

@@ -38,11 +38,6 @@ from powerkvm_nova import exception
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
-# nova keeps every image property of an instance in its system metadata
-# under this prefix (nova.utils.SM_IMAGE_PROP_PREFIX); instance.image_meta
-# is rebuilt from it for every later operation.
-_SM_ARCH = 'image_hw_architecture'
-
 
 @contextlib.contextmanager
 def _admission_event(context, instance):
@@ -141,8 +136,8 @@ class EndiannessHooks:
     # releases if the move fails.
 
     def _recorded_endianness(self, instance):
-        return (Endianness.from_arch(instance.system_metadata.get(_SM_ARCH))
-                or Endianness.from_arch(CONF.powerkvm.default_guest_arch))
+        return (admission.recorded_endianness(instance) or
+                Endianness.from_arch(CONF.powerkvm.default_guest_arch))
 
     def _reserve_arrival(self, instance):
         try:
@@ -253,8 +248,8 @@ class EndiannessHooks:
         instance's system metadata, so the arch is kept there.
         """
         image_meta.properties.hw_architecture = arch
-        if instance.system_metadata.get(_SM_ARCH) != arch:
-            instance.system_metadata[_SM_ARCH] = arch
+        if instance.system_metadata.get(admission.SM_ARCH) != arch:
+            instance.system_metadata[admission.SM_ARCH] = arch
             instance.save()
 
     def _get_guest_config(self, instance, network_info, image_meta,

@@ -128,8 +128,7 @@ class _InstanceEndianness:
         if len(self._known) > self.LIMIT:
             self._known.clear()
         for instance in instances:
-            endianness = Endianness.from_arch(
-                instance.system_metadata.get('image_hw_architecture'))
+            endianness = admission.recorded_endianness(instance)
             if endianness is not None:
                 self._known[instance.uuid] = endianness
 
