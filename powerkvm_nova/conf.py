@@ -109,6 +109,39 @@ OPTS = [
              'default outweighs nova\'s RAM, CPU and disk weighers '
              '(multiplier 1.0), which spread guests. 0 turns it off; a '
              'negative value spreads by endianness instead.'),
+    cfg.StrOpt(
+        'host_probe',
+        default='sysfs',
+        help='How the driver finds what this POWER host is (generation, '
+             'cores, threads a core, SMT state, split-core mode): a plugin '
+             'of the entry point group powerkvm_nova.host_probes. sysfs '
+             'reads /proc/cpuinfo, /sys/devices/system/cpu and the device '
+             'tree of a real POWER host; static takes the static_* options '
+             '(emulated hosts and tests). Read at start-up: restart '
+             'nova-compute after changing the host\'s split-core mode.'),
+    cfg.StrOpt(
+        'static_generation',
+        default='POWER8',
+        choices=['POWER8', 'POWER9', 'POWER10'],
+        help='host_probe = static: the POWER generation.'),
+    cfg.IntOpt(
+        'static_cores',
+        default=4, min=1,
+        help='host_probe = static: the number of cores.'),
+    cfg.IntOpt(
+        'static_threads_per_core',
+        default=8, choices=[1, 2, 4, 8],
+        help='host_probe = static: hardware threads of each core.'),
+    cfg.IntOpt(
+        'static_online_threads_per_core',
+        default=1, choices=[1, 2, 4, 8],
+        help='host_probe = static: threads of each core the host has '
+             'online (the SMT state; POWER8 KVM needs 1).'),
+    cfg.IntOpt(
+        'static_subcores_per_core',
+        default=1, choices=[1, 2, 4],
+        help='host_probe = static: the POWER8 split-core mode '
+             '(subcores_per_core); 1 on POWER9 and later.'),
 ]
 
 

@@ -24,17 +24,21 @@ from oslo_log import log as logging
 
 from powerkvm_nova import capabilities
 from powerkvm_nova import conf as powerkvm_conf
+from powerkvm_nova import cpu_hooks
 from powerkvm_nova import emulation
 from powerkvm_nova import endianness_hooks
 from powerkvm_nova import exception
 from powerkvm_nova import guest_arch
+from powerkvm_nova import move_hooks
 
 CONF = nova.conf.CONF
 powerkvm_conf.register_opts(CONF)
 LOG = logging.getLogger(__name__)
 
 
-class PowerKVMDriver(endianness_hooks.EndiannessHooks,
+class PowerKVMDriver(move_hooks.ColdMoveHooks,
+                     cpu_hooks.CpuHooks,
+                     endianness_hooks.EndiannessHooks,
                      libvirt_driver.LibvirtDriver):
     """A libvirt driver for KVM on IBM POWER (pseries guests)."""
 
@@ -53,6 +57,7 @@ class PowerKVMDriver(endianness_hooks.EndiannessHooks,
     def init_host(self, host):
         self._host.initialize()
         self.host_mode = self._decide_host_mode()
+        self._describe_host()
         super().init_host(host)
         self.ledger.rescan()
         self._log_ledger()
@@ -87,7 +92,7 @@ class PowerKVMDriver(endianness_hooks.EndiannessHooks,
     def get_available_resource(self, nodename):
         data = super().get_available_resource(nodename)
         data['stats'] = dict(data.get('stats') or {},
-                             **self._endianness_stats())
+                             **self._endianness_stats(), **self._cpu_stats())
         return data
 
     def _get_instance_capabilities(self):
@@ -125,17 +130,10 @@ class PowerKVMDriver(endianness_hooks.EndiannessHooks,
         # The libvirt driver takes a guest arch other than the host's for
         # emulation and drops the CPU mode (a BE guest on an LE host); on
         # POWER both run natively, and emulated hosts get the configured
-        # model rather than upstream's fixed POWER8.
+        # model rather than upstream's fixed POWER8. (CpuHooks sets the
+        # topology.)
         wanted = self._get_guest_cpu_model_config(flavor, arch)
         cpu.mode, cpu.model = wanted.mode, wanted.model
-        if self._emulated and cpu.threads:
-            topology = emulation.flatten_threads(
-                cpu.sockets, cpu.cores, cpu.threads)
-            if topology[2] != cpu.threads:
-                LOG.info('Emulated host: guest CPU topology %s sockets x %s '
-                         'cores x %s threads flattened to %s x %s x %s.',
-                         cpu.sockets, cpu.cores, cpu.threads, *topology)
-            cpu.sockets, cpu.cores, cpu.threads = topology
         return cpu
 
     @property

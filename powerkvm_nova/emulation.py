@@ -59,12 +59,3 @@ def decide(option, host_arch):
                         % host_arch)
     return HostMode(True, host_arch, 'host_mode = auto, %s host CPU is not '
                     'POWER' % host_arch)
-
-
-def flatten_threads(sockets, cores, threads):
-    """Guest topology a TCG pseries guest accepts: one thread per core.
-
-    QEMU refuses more ("TCG cannot support more than 1 thread/core on a
-    pseries machine"), so threads become cores; the vCPU count is kept.
-    """
-    return sockets, cores * threads, 1

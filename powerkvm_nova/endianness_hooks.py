@@ -139,6 +139,19 @@ class EndiannessHooks:
         return (admission.recorded_endianness(instance) or
                 Endianness.from_arch(CONF.powerkvm.default_guest_arch))
 
+    def _endianness_move_refusal(self, instance, dest_stats):
+        """Why the destination's reported guests exclude this one, or None."""
+        if dest_stats.get(admission.STAT_POLICY) != ledger.EXCLUSIVE:
+            return None
+        held = dest_stats.get(admission.STAT_ENDIANNESS)
+        mine = self._recorded_endianness(instance)
+        if not held or held == mine.value:
+            return None
+        return ('the destination runs %s guests; a host runs guests of one '
+                'endianness only, so this %s guest cannot move there '
+                '([powerkvm] endianness_policy = exclusive)'
+                % (held, mine.value))
+
     def _reserve_arrival(self, instance):
         try:
             self.ledger.admit(instance.uuid,

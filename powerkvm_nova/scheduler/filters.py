@@ -10,22 +10,30 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""PowerKVMEndiannessFilter: never send a guest to a host of the other
-endianness.
+"""The PowerKVM scheduler filters.
+
+- PowerKVMEndiannessFilter: never send a guest to a host of the other
+  endianness;
+- PowerKVMCpuFilter: send a guest only to a host whose POWER CPU mode fits
+  its flavor (split-core mode, threads a guest core, SMT state).
 
   [filter_scheduler]
   available_filters = nova.scheduler.filters.all_filters
   available_filters = powerkvm_nova.scheduler.filters.PowerKVMEndiannessFilter
-  enabled_filters = ...,PowerKVMEndiannessFilter
+  available_filters = powerkvm_nova.scheduler.filters.PowerKVMCpuFilter
+  enabled_filters = ...,PowerKVMCpuFilter,PowerKVMEndiannessFilter
 
-List it last in enabled_filters: when every host left refuses the request's
-endianness, it ends the request with the reason (NoValidHost naming the
-rule) instead of nova's generic "No valid host was found".
+List them last in enabled_filters: when every host left refuses, they end
+the request with the reason (NoValidHost naming the rule or the modes)
+instead of nova's generic "No valid host was found".
 """
 
 from nova import exception as nova_exception
 from nova.scheduler import filters
 
+from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import request
+from powerkvm_nova import cpu_request
 from powerkvm_nova import exception
 from powerkvm_nova.scheduler import endianness
 
@@ -61,3 +69,50 @@ class PowerKVMEndiannessFilter(filters.BaseHostFilter):
         if not endianness.exclusive(host_state):
             return True
         return endianness.held(host_state) <= {wanted}
+
+
+class PowerKVMCpuFilter(filters.BaseHostFilter):
+    """Hosts whose reported PowerHost (ComputeNode stats) fits the flavor.
+
+    A host that reports no description (not a PowerKVM host, or not yet
+    reported) passes requests without powerkvm: constraints only.
+    """
+
+    RUN_ON_REBUILD = False
+
+    def filter_all(self, filter_obj_list, spec_obj):
+        hosts = list(filter_obj_list)
+        try:
+            wanted = cpu_request.of(spec_obj.flavor, spec_obj.image
+                                    if spec_obj.obj_attr_is_set('image')
+                                    else None)
+        except request.RequestError as e:
+            raise nova_exception.NoValidHost(reason=str(e))
+        passing, reasons = [], set()
+        for host in hosts:
+            reason = self._refusal(host, wanted)
+            if reason is None:
+                passing.append(host)
+            else:
+                reasons.add(reason)
+        if hosts and not passing:
+            raise nova_exception.NoValidHost(reason=(
+                'no PowerKVM host left can run this flavor: %s'
+                % '; '.join(sorted(reasons))))
+        return passing
+
+    def host_passes(self, host_state, spec_obj):
+        wanted = cpu_request.of(spec_obj.flavor, spec_obj.image)
+        return self._refusal(host_state, wanted) is None
+
+    @staticmethod
+    def _refusal(host_state, wanted):
+        described = cpu_host.PowerHost.from_stats(host_state.stats)
+        if described is None:
+            return ('%s reports no POWER CPU description' % host_state.host
+                    if wanted.constrained else None)
+        try:
+            request.check_fit(wanted, described)
+        except request.NoFit as e:
+            return str(e)
+        return None

@@ -37,15 +37,3 @@ class DecideTestCase(test.NoDBTestCase):
         self.assertIn('x86_64', str(e))
         self.assertIn('host_mode = emulated', str(e))
 
-
-class FlattenTestCase(test.NoDBTestCase):
-
-    def test_threads_become_cores(self):
-        for topology, flat in (((1, 2, 8), (1, 16, 1)),
-                               ((2, 1, 4), (2, 4, 1)),
-                               ((1, 4, 1), (1, 4, 1))):
-            self.assertEqual(flat, emulation.flatten_threads(*topology))
-            # The vCPU count never changes.
-            s, c, t = topology
-            fs, fc, ft = flat
-            self.assertEqual(s * c * t, fs * fc * ft)

@@ -1,0 +1,51 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What other computes reported: their ComputeNode stats, as nova hands
+them to a driver (objects or primitives) or as the database holds them."""
+
+from nova import objects
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+
+def stats_of(compute_info):
+    """The stats dict of a ComputeNode, its primitive, or None."""
+    if compute_info is None:
+        return None
+    if isinstance(compute_info, dict):
+        data = compute_info.get('nova_object.data', compute_info)
+        return data.get('stats')
+    return getattr(compute_info, 'stats', None)
+
+
+def migration_destination_stats(context, instance):
+    """The destination's stats of the instance's ongoing move, or None.
+
+    The source of a cold migration or resize asks before it powers the
+    guest off: refusing there keeps the guest running where it is.
+    """
+    migration_context = instance.migration_context
+    if migration_context is None:
+        return None
+    try:
+        migration = objects.Migration.get_by_id(
+            context, migration_context.migration_id)
+        node = objects.ComputeNode.get_by_host_and_nodename(
+            context, migration.dest_compute, migration.dest_node)
+    except Exception as e:
+        # The destination checks again when the guest arrives.
+        LOG.warning('PowerKVM: destination of the move unknown (%s)', e,
+                    instance=instance)
+        return None
+    return node.stats

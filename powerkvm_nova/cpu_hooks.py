@@ -1,0 +1,171 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""LibvirtDriver hooks that fit guests to the POWER host's CPU mode.
+
+The host is described once at start-up by the configured probe; the
+split-core mode cannot change while guests run (the kernel refuses with
+EBUSY), so a restart of nova-compute follows any change.
+"""
+
+import nova.conf
+from nova import exception as nova_exception
+from oslo_log import log as logging
+
+from powerkvm_nova import compute_nodes
+from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import moves
+from powerkvm_nova.cpu import probes
+from powerkvm_nova.cpu import request
+from powerkvm_nova import cpu_request
+from powerkvm_nova import exception
+
+CONF = nova.conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+class CpuHooks:
+    """Describe the host, report it, and give guests a topology it runs."""
+
+    power_host = None
+
+    def _describe_host(self):
+        try:
+            self.power_host = probes.describe(CONF.powerkvm.host_probe, CONF)
+        except exception.PowerKVMError as e:
+            raise nova_exception.InvalidConfiguration(str(e))
+        LOG.info('PowerKVM host CPU (probe %s): %s, %d cores, %d threads a '
+                 'core, %d online; guest vCPU capacity %s.',
+                 CONF.powerkvm.host_probe, self.power_host.mode,
+                 self.power_host.cores, self.power_host.threads_per_core,
+                 self.power_host.online_threads_per_core,
+                 self.power_host.vcpu_capacity or "nova's")
+        if self.power_host.kvm_blocker and not self._emulated:
+            LOG.error('PowerKVM: %s. The scheduler filter PowerKVMCpuFilter '
+                      'sends no guest here until then.',
+                      self.power_host.kvm_blocker)
+
+    def _cpu_stats(self):
+        return self.power_host.stats() if self.power_host else {}
+
+    def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        super().update_provider_tree(provider_tree, nodename,
+                                     allocations=allocations)
+        if self.power_host is None:
+            return
+        capacity = self.power_host.vcpu_capacity
+        inventory = provider_tree.data(nodename).inventory
+        # With cpu_shared_set the operator has counted the CPUs guests get.
+        if (capacity and 'VCPU' in inventory and
+                not CONF.compute.cpu_shared_set):
+            inventory['VCPU'].update(total=capacity, max_unit=capacity)
+            provider_tree.update_inventory(nodename, inventory)
+        traits = self.power_host.traits()
+        provider_tree.remove_traits(
+            nodename, *(cpu_host.all_traits() - traits))
+        provider_tree.add_traits(nodename, *traits)
+
+    # -- the guest ---------------------------------------------------------
+
+    def _cpu_fit(self, instance, image_meta, flavor=None):
+        """Raise BuildAbort (contradiction) or Rescheduled (other mode)."""
+        try:
+            wanted = cpu_request.of(flavor or instance.flavor, image_meta)
+            request.check_fit(wanted, self.power_host)
+        except request.RequestError as e:
+            raise nova_exception.BuildAbortException(
+                instance_uuid=instance.uuid, reason=str(e))
+        except request.NoFit as e:
+            LOG.warning('%s', e, instance=instance)
+            raise nova_exception.RescheduledException(
+                instance_uuid=instance.uuid, reason=str(e))
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        if self.power_host is not None:
+            self._cpu_fit(instance, image_meta)
+        super().spawn(context, instance, image_meta, injected_files,
+                      admin_password, allocations,
+                      network_info=network_info,
+                      block_device_info=block_device_info,
+                      power_on=power_on, accel_info=accel_info)
+
+    def _get_guest_cpu_config(self, flavor, image_meta,
+                              guest_cpu_numa_config, instance_numa_topology):
+        cpu = super()._get_guest_cpu_config(
+            flavor, image_meta, guest_cpu_numa_config,
+            instance_numa_topology)
+        if cpu is None or self.power_host is None:
+            return cpu
+        topology = request.plan(cpu_request.of(flavor, image_meta),
+                                self.power_host, emulated=self._emulated)
+        if topology is None:
+            return cpu
+        if self._emulated and topology.threads < (cpu.threads or 1):
+            LOG.info('Emulated host: QEMU TCG runs one thread a pseries '
+                     'core, so the guest gets %s instead of %s sockets x %s '
+                     'cores x %s threads.', topology, cpu.sockets, cpu.cores,
+                     cpu.threads)
+        cpu.sockets, cpu.cores, cpu.threads = (
+            topology.sockets, topology.cores, topology.threads)
+        return cpu
+
+    # -- guests that move --------------------------------------------------
+
+    def _cpu_move_refusal(self, instance, flavor, dest_stats, live):
+        """Why the guest may not move from here to dest, or None."""
+        dest = cpu_host.PowerHost.from_stats(dest_stats)
+        if dest is None or self.power_host is None:
+            return None
+        try:
+            wanted = cpu_request.of(flavor, instance.image_meta)
+            request.check_fit(wanted, dest)
+            moves.check_move(self.power_host, dest, live=live,
+                             flavor_modes=wanted.subcores)
+        except exception.PowerKVMError as e:
+            return str(e)
+        return None
+
+    def check_can_live_migrate_destination(self, context, instance,
+                                           src_compute_info, dst_compute_info,
+                                           block_migration=False,
+                                           disk_over_commit=False):
+        if self.power_host is not None:
+            source = cpu_host.PowerHost.from_stats(
+                compute_nodes.stats_of(src_compute_info))
+            try:
+                moves.check_move(source, self.power_host, live=True)
+            except moves.MoveRefused as e:
+                raise nova_exception.MigrationPreCheckError(reason=str(e))
+        return super().check_can_live_migrate_destination(
+            context, instance, src_compute_info, dst_compute_info,
+            block_migration=block_migration,
+            disk_over_commit=disk_over_commit)
+
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        # The source checked this host's reported mode before powering the
+        # guest off; this catches a report that was stale.
+        if self.power_host is not None:
+            try:
+                request.check_fit(cpu_request.of(instance.flavor, image_meta),
+                                  self.power_host)
+            except exception.PowerKVMError as e:
+                raise nova_exception.MigrationError(reason=str(e))
+        super().finish_migration(
+            context, migration, instance, disk_info, network_info,
+            image_meta, resize_instance, allocations,
+            block_device_info=block_device_info, power_on=power_on,
+            share_info=share_info)

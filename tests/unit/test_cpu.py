@@ -1,0 +1,369 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The POWER CPU policies: host probes, flavor requests, topology, moves."""
+
+import os
+
+import fixtures
+from nova.api.validation.extra_specs import validators
+import nova.conf
+from nova import exception as nova_exception
+from nova import test
+
+from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import moves
+from powerkvm_nova.cpu import probes
+from powerkvm_nova.cpu import request
+
+P8, P9 = cpu_host.POWER8, cpu_host.POWER9
+
+
+def p8(mode=1, smt=1, cores=20):
+    return cpu_host.PowerHost(P8, cores, 8, smt, mode)
+
+
+P9_HOST = cpu_host.PowerHost(P9, 22, 4, 4)
+
+# Recorded from POWER hosts: /proc/cpuinfo's cpu line, and how many CPUs
+# the kernel lists present and online in each SMT state.
+CPUINFO = {
+    P8: 'processor\t: 0\ncpu\t\t: POWER8E (raw), altivec supported\n'
+        'clock\t\t: 3690.000000MHz\nrevision\t: 2.1 (pvr 004b 0201)\n\n'
+        'timebase\t: 512000000\nplatform\t: PowerNV\n'
+        'model\t\t: 8247-22L\nmachine\t\t: PowerNV 8247-22L\n',
+    P9: 'processor\t: 0\ncpu\t\t: POWER9 (raw), altivec supported\n'
+        'clock\t\t: 2300.000000MHz\nrevision\t: 2.2 (pvr 004e 1202)\n\n'
+        'platform\t: PowerNV\nmodel\t\t: 9006-22P\n',
+    'x86': 'processor\t: 0\nvendor_id\t: GenuineIntel\n'
+           'model name\t: Intel(R) Xeon(R) CPU\n',
+}
+
+
+class SysfsProbeTestCase(test.NoDBTestCase):
+
+    def _tree(self, cpuinfo, present, online, threads_per_core,
+              subcores=None, dynamic_mt=None, siblings=None):
+        root = self.useFixture(fixtures.TempDir()).path
+        files = {
+            'proc/cpuinfo': cpuinfo,
+            'sys/devices/system/cpu/present': present,
+            'sys/devices/system/cpu/online': online,
+        }
+        if threads_per_core:
+            files['proc/device-tree/cpus/PowerPC,POWER8@20/'
+                  'ibm,ppc-interrupt-server#s'] = 'x' * 4 * threads_per_core
+        if subcores is not None:
+            files['sys/devices/system/cpu/subcores_per_core'] = subcores
+        if dynamic_mt is not None:
+            files['sys/module/kvm_hv/parameters/dynamic_mt_modes'] = \
+                dynamic_mt
+        if siblings is not None:
+            files['sys/devices/system/cpu/cpu0/topology/'
+                  'thread_siblings_list'] = siblings
+        for path, text in files.items():
+            os.makedirs(os.path.dirname(os.path.join(root, path)),
+                        exist_ok=True)
+            with open(os.path.join(root, path), 'w') as f:
+                f.write(text)
+        return probes.SysfsProbe(root=root).describe()
+
+    def test_power8_smt_off_each_split_core_mode(self):
+        online = ','.join(str(c) for c in range(0, 160, 8)) + '\n'
+        for mode, per_subcore in ((1, 8), (2, 4), (4, 2)):
+            host = self._tree(CPUINFO[P8], '0-159\n', online, 8,
+                              subcores='%d\n' % mode, dynamic_mt='6\n')
+            self.assertEqual((P8, 20, 8, 1, mode, per_subcore, 6),
+                             (host.generation, host.cores,
+                              host.threads_per_core,
+                              host.online_threads_per_core,
+                              host.subcores_per_core,
+                              host.threads_per_subcore,
+                              host.dynamic_mt_modes))
+            self.assertIsNone(host.kvm_blocker)
+
+    def test_power8_smt_on_blocks_kvm(self):
+        host = self._tree(CPUINFO[P8], '0-159\n', '0-159\n', 8,
+                          subcores='1\n')
+        self.assertEqual(8, host.online_threads_per_core)
+        self.assertIn('SMT on (8 threads a core online)', host.kvm_blocker)
+        self.assertIn('ppc64_cpu --smt=off', host.kvm_blocker)
+        e = self.assertRaises(request.NoFit, request.check_fit,
+                              request.from_specs(2, {}, {}), host)
+        self.assertIn('KVM-HV runs guests only in SMT1', str(e))
+
+    def test_power8_smt_partly_on(self):
+        online = ','.join('%d-%d' % (c, c + 3) for c in range(0, 160, 8))
+        host = self._tree(CPUINFO[P8], '0-159', online, 8, subcores='1')
+        self.assertEqual(4, host.online_threads_per_core)
+        self.assertIsNotNone(host.kvm_blocker)
+
+    def test_power9_no_split_core_file(self):
+        host = self._tree(CPUINFO[P9], '0-87\n', '0-87\n', 4)
+        self.assertEqual((P9, 22, 4, 4, 1), (
+            host.generation, host.cores, host.threads_per_core,
+            host.online_threads_per_core, host.subcores_per_core))
+        # POWER9 runs guests with SMT on, up to 8 threads a guest core.
+        self.assertIsNone(host.kvm_blocker)
+        self.assertEqual(8, host.max_guest_threads)
+        self.assertIsNone(host.dynamic_mt_modes)
+
+    def test_non_power_host_is_other(self):
+        host = self._tree(CPUINFO['x86'], '0-3\n', '0-3\n', None,
+                          siblings='0,2\n')
+        self.assertEqual((cpu_host.OTHER, 2, 2), (
+            host.generation, host.cores, host.threads_per_core))
+        self.assertIsNone(host.vcpu_capacity)
+        self.assertEqual(set(), host.traits())
+
+    def test_missing_file_names_it(self):
+        root = self.useFixture(fixtures.TempDir()).path
+        e = self.assertRaises(Exception,
+                              probes.SysfsProbe(root=root).describe)
+        self.assertIn('/proc/cpuinfo', str(e))
+        self.assertIn('host_probe = static', str(e))
+
+    def test_generation_names(self):
+        for line, generation in (('POWER8 (raw)', P8), ('POWER8E (raw)', P8),
+                                 ('POWER8NVL (raw)', P8),
+                                 ('POWER9 (architected)', P9),
+                                 ('POWER10 (raw)', cpu_host.POWER10),
+                                 ('POWER11 (raw)', cpu_host.POWER10),
+                                 ('POWER7 (raw)', cpu_host.OTHER)):
+            self.assertEqual(generation, probes.generation_of(
+                'cpu\t\t: %s, altivec supported\n' % line), line)
+
+    def test_cpu_list(self):
+        self.assertEqual([0, 1, 2, 8, 16, 17], probes.parse_cpu_list(
+            '0-2,8,16-17\n'))
+
+
+class StaticProbeTestCase(test.NoDBTestCase):
+
+    def test_from_config_through_stevedore(self):
+        self.flags(static_generation='POWER8', static_cores=6,
+                   static_subcores_per_core=2, group='powerkvm')
+        host = probes.describe('static', nova.conf.CONF)
+        self.assertEqual(cpu_host.PowerHost(P8, 6, 8, 1, 2), host)
+
+    def test_unknown_probe(self):
+        e = self.assertRaises(Exception, probes.describe, 'nope', None)
+        self.assertIn("host_probe 'nope'", str(e))
+
+
+class PowerHostTestCase(test.NoDBTestCase):
+
+    def test_traits(self):
+        self.assertEqual({'HW_CPU_PPC64LE_POWER8',
+                          'CUSTOM_POWERKVM_SUBCORES_PER_CORE_4',
+                          'CUSTOM_POWERKVM_THREADS_PER_SUBCORE_2',
+                          'CUSTOM_POWERKVM_MICRO_THREADING'},
+                         p8(4).traits())
+        self.assertEqual({'HW_CPU_PPC64LE_POWER8',
+                          'CUSTOM_POWERKVM_SUBCORES_PER_CORE_1',
+                          'CUSTOM_POWERKVM_THREADS_PER_SUBCORE_8'},
+                         p8(1).traits())
+        self.assertIn('HW_CPU_PPC64LE_POWER9', P9_HOST.traits())
+        for host in (p8(1), p8(2), p8(4), P9_HOST):
+            self.assertLessEqual(host.traits(), cpu_host.all_traits())
+
+    def test_vcpu_capacity_is_hardware_threads_in_every_mode(self):
+        for mode in (1, 2, 4):
+            self.assertEqual(160, p8(mode).vcpu_capacity)
+        self.assertEqual(88, P9_HOST.vcpu_capacity)
+
+    def test_stats_round_trip(self):
+        for host in (p8(1), p8(4, smt=8), P9_HOST):
+            stats = host.stats()
+            self.assertTrue(all(isinstance(v, str) for v in stats.values()))
+            self.assertEqual(host, cpu_host.PowerHost.from_stats(stats))
+        self.assertIsNone(cpu_host.PowerHost.from_stats({}))
+
+    def test_impossible_hosts_refused(self):
+        for args in ((P9, 4, 4, 1, 2), (P8, 4, 8, 1, 3), ('POWER7', 1, 4),
+                     (P8, 0, 8)):
+            self.assertRaises(ValueError, cpu_host.PowerHost, *args)
+
+
+# (vcpus, extra specs) -> topology (sockets, cores, threads) on each host, or
+# NoFit. Hosts: POWER8 modes 1, 2, 4; POWER9; emulated (TCG) POWER8 mode 4.
+HOSTS = ('p8m1', 'p8m2', 'p8m4', 'p9', 'tcg')
+X = request.NoFit
+TOPOLOGIES = [
+    (1, {}, [(1, 1, 1)] * 5),
+    (2, {}, [(1, 1, 2), (1, 1, 2), (1, 1, 2), (1, 1, 2), (1, 2, 1)]),
+    (6, {}, [(1, 3, 2), (1, 3, 2), (1, 3, 2), (1, 3, 2), (1, 6, 1)]),
+    (8, {}, [(1, 1, 8), (1, 2, 4), (1, 4, 2), (1, 1, 8), (1, 8, 1)]),
+    (16, {}, [(1, 2, 8), (1, 4, 4), (1, 8, 2), (1, 2, 8), (1, 16, 1)]),
+    (16, {'hw:cpu_max_threads': '2'},
+     [(1, 8, 2), (1, 8, 2), (1, 8, 2), (1, 8, 2), (1, 16, 1)]),
+    (8, {'powerkvm:threads_per_core': '8'},
+     [(1, 1, 8), X, X, (1, 1, 8), X]),
+    (8, {'powerkvm:threads_per_core': '4'},
+     [(1, 2, 4), (1, 2, 4), X, (1, 2, 4), X]),
+    (8, {'powerkvm:threads_per_core': '1'}, [(1, 8, 1)] * 5),
+    (4, {'powerkvm:micro_threading': 'required'},
+     [X, (1, 1, 4), (1, 2, 2), X, (1, 4, 1)]),
+    (4, {'powerkvm:micro_threading': 'forbidden'},
+     [(1, 1, 4), X, X, (1, 1, 4), X]),
+    (4, {'powerkvm:subcores_per_core': '2'},
+     [X, (1, 1, 4), X, X, X]),
+    (8, {'hw:cpu_sockets': '2'},
+     [(2, 1, 4), (2, 1, 4), (2, 2, 2), (2, 1, 4), (2, 4, 1)]),
+]
+
+
+class TopologyTestCase(test.NoDBTestCase):
+
+    def _hosts(self):
+        return {'p8m1': (p8(1), False), 'p8m2': (p8(2), False),
+                'p8m4': (p8(4), False), 'p9': (P9_HOST, False),
+                'tcg': (p8(4), True)}
+
+    def test_table(self):
+        hosts = self._hosts()
+        for vcpus, specs, expected in TOPOLOGIES:
+            wanted = request.from_specs(vcpus, specs, {})
+            for name, result in zip(HOSTS, expected):
+                host, emulated = hosts[name]
+                case = '%d vCPUs %s on %s' % (vcpus, specs, name)
+                if result is X:
+                    e = self.assertRaises(request.NoFit, request.plan,
+                                          wanted, host, emulated)
+                    self.assertIn(host.mode, str(e), case)
+                    continue
+                topology = request.plan(wanted, host, emulated)
+                self.assertEqual(result, (topology.sockets, topology.cores,
+                                          topology.threads), case)
+                self.assertEqual(vcpus, topology.sockets * topology.cores *
+                                 topology.threads, case)
+                if host.strict and not emulated:
+                    self.assertLessEqual(topology.threads,
+                                         host.threads_per_subcore, case)
+
+    def test_non_power_host_keeps_nova_topology(self):
+        other = cpu_host.PowerHost(cpu_host.OTHER, 2, 2, 2)
+        self.assertIsNone(request.plan(request.from_specs(4, {}, {}), other))
+        self.assertRaises(request.NoFit, request.plan, request.from_specs(
+            4, {'powerkvm:micro_threading': 'required'}, {}), other)
+
+    def test_image_properties_count(self):
+        wanted = request.from_specs(8, {}, {'hw_cpu_max_threads': 2})
+        self.assertEqual(2, request.plan(wanted, p8(1)).threads)
+        wanted = request.from_specs(8, {}, {'hw_cpu_threads': 4})
+        self.assertEqual(4, request.plan(wanted, p8(1)).threads)
+
+    def test_fault_names_the_mode(self):
+        e = self.assertRaises(request.NoFit, request.check_fit,
+                              request.from_specs(
+                                  4, {'powerkvm:micro_threading': 'required'},
+                                  {}), p8(1))
+        self.assertEqual('the flavor needs micro-threading (split-core mode '
+                         '2 or 4); this host is POWER8 whole-core mode (8 '
+                         'threads a core)', str(e))
+
+
+class ContradictionTestCase(test.NoDBTestCase):
+
+    CASES = [
+        (4, {'powerkvm:threads_per_core': '4', 'hw:cpu_threads': '2'}, {},
+         'powerkvm:threads_per_core=4 contradicts hw:cpu_threads=2'),
+        (4, {'powerkvm:threads_per_core': '4'}, {'hw_cpu_threads': 2},
+         'powerkvm:threads_per_core=4 contradicts image hw_cpu_threads=2'),
+        (4, {'powerkvm:threads_per_core': '4', 'hw:cpu_max_threads': '2'},
+         {}, '4 threads a guest core exceeds hw:cpu_max_threads=2'),
+        (6, {'powerkvm:threads_per_core': '4'}, {},
+         '6 vCPUs cannot be made of guest cores of 4 threads'),
+        (8, {'powerkvm:threads_per_core': '8',
+             'powerkvm:micro_threading': 'required'}, {},
+         '8 threads a guest core do not fit micro-threading (split-core '
+         'mode 2 or 4) (at most 4 threads a subcore)'),
+        (8, {'powerkvm:threads_per_core': '4',
+             'powerkvm:subcores_per_core': '4'}, {},
+         'do not fit split-core mode 4 (at most 2 threads a subcore)'),
+        (4, {'powerkvm:subcores_per_core': '1',
+             'powerkvm:micro_threading': 'required'}, {},
+         'powerkvm:subcores_per_core=1 contradicts '
+         'powerkvm:micro_threading=required'),
+        (4, {'powerkvm:subcores_per_core': '2',
+             'powerkvm:micro_threading': 'forbidden'}, {},
+         'contradicts powerkvm:micro_threading=forbidden'),
+        (6, {'hw:cpu_sockets': '4'}, {},
+         '6 vCPUs cannot be split into 4 sockets'),
+        (4, {'hw:cpu_threads': '3'}, {}, '3 threads a guest core'),
+        (4, {'powerkvm:threads_per_core': 'two'}, {}, 'not a whole number'),
+        (4, {'powerkvm:micro_threading': 'maybe'}, {},
+         'use required or forbidden'),
+    ]
+
+    def test_each_contradiction_named(self):
+        for vcpus, specs, props, message in self.CASES:
+            e = self.assertRaises(request.RequestError, request.from_specs,
+                                  vcpus, specs, props)
+            self.assertIn(message, str(e), specs)
+
+
+class ValidatorsTestCase(test.NoDBTestCase):
+    """Through nova's registry: the entry point is what the API loads."""
+
+    GOOD = [('powerkvm:micro_threading', 'required'),
+            ('powerkvm:micro_threading', 'forbidden'),
+            ('powerkvm:subcores_per_core', '1'),
+            ('powerkvm:subcores_per_core', '4'),
+            ('powerkvm:threads_per_core', '8')]
+    BAD = [('powerkvm:micro_threading', 'yes'),
+           ('powerkvm:micro_threading', ''),
+           ('powerkvm:subcores_per_core', '3'),
+           ('powerkvm:subcores_per_core', '8'),
+           ('powerkvm:threads_per_core', '3'),
+           ('powerkvm:threads_per_core', '16'),
+           ('powerkvm:threads_per_core', 'two'),
+           ('powerkvm:split_core', '4'),
+           ('powerkvm:threads', '2')]
+
+    def test_registered_through_entry_point(self):
+        for name in ('powerkvm:micro_threading', 'powerkvm:subcores_per_core',
+                     'powerkvm:threads_per_core'):
+            self.assertIn(name, validators.VALIDATORS)
+
+    def test_good_and_bad(self):
+        for name, value in self.GOOD:
+            validators.validate(name, value)
+        for name, value in self.BAD:
+            self.assertRaises(nova_exception.ValidationError,
+                              validators.validate, name, value)
+
+
+class MovesTestCase(test.NoDBTestCase):
+
+    def test_live(self):
+        moves.check_move(p8(4), p8(4), live=True)
+        moves.check_move(p8(1), P9_HOST, live=True)
+        moves.check_move(None, p8(1), live=True)
+        for source, dest, message in (
+                (p8(1), p8(4), 'source is POWER8 whole-core mode (8 threads '
+                 'a core) and destination is POWER8 split-core mode 4'),
+                (p8(2), p8(4), 'a guest keeps its split-core mode'),
+                (P9_HOST, p8(1), 'cannot live-migrate to an older POWER8'),
+                (p8(1), p8(1, smt=8), 'destination: POWER8 host has SMT on')):
+            e = self.assertRaises(moves.MoveRefused, moves.check_move,
+                                  source, dest, live=True)
+            self.assertIn(message, str(e))
+
+    def test_cold(self):
+        # A resize to a flavor naming the destination's mode may change it.
+        moves.check_move(p8(1), p8(4), live=False, flavor_modes={2, 4})
+        moves.check_move(P9_HOST, p8(1), live=False)
+        e = self.assertRaises(moves.MoveRefused, moves.check_move,
+                              p8(1), p8(4), live=False)
+        self.assertIn('resize to a flavor with powerkvm:subcores_per_core',
+                      str(e))
