@@ -24,6 +24,7 @@ from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import moves
 from powerkvm_nova.cpu import probes
 from powerkvm_nova.cpu import request
+from powerkvm_nova import exception
 
 P8, P9 = cpu_host.POWER8, cpu_host.POWER9
 
@@ -127,7 +128,7 @@ class SysfsProbeTestCase(test.NoDBTestCase):
 
     def test_missing_file_names_it(self):
         root = self.useFixture(fixtures.TempDir()).path
-        e = self.assertRaises(Exception,
+        e = self.assertRaises(exception.PowerKVMError,
                               probes.SysfsProbe(root=root).describe)
         self.assertIn('/proc/cpuinfo', str(e))
         self.assertIn('host_probe = static', str(e))
@@ -156,7 +157,8 @@ class StaticProbeTestCase(test.NoDBTestCase):
         self.assertEqual(cpu_host.PowerHost(P8, 6, 8, 1, 2), host)
 
     def test_unknown_probe(self):
-        e = self.assertRaises(Exception, probes.describe, 'nope', None)
+        e = self.assertRaises(exception.PowerKVMError, probes.describe,
+                              'nope', None)
         self.assertIn("host_probe 'nope'", str(e))
 
 

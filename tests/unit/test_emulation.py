@@ -36,4 +36,3 @@ class DecideTestCase(test.NoDBTestCase):
                               emulation.decide, 'native', 'x86_64')
         self.assertIn('x86_64', str(e))
         self.assertIn('host_mode = emulated', str(e))
-
