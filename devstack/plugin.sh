@@ -21,19 +21,33 @@ function configure_powerkvm_nova {
     fi
 }
 
-# The scheduler side of the endianness rule (doc/endianness.md): the filter,
-# last, and the weigher that packs guests by endianness.
+# The POWER CPU mode: which probe describes the host (doc/cpu.md).
+function configure_powerkvm_cpu {
+    local conf=${NOVA_CPU_CONF:-$NOVA_CONF}
+    iniset "$conf" powerkvm host_probe "$POWERKVM_HOST_PROBE"
+    if [[ "$POWERKVM_HOST_PROBE" == "static" ]]; then
+        iniset "$conf" powerkvm static_generation "$POWERKVM_STATIC_GENERATION"
+        iniset "$conf" powerkvm static_cores "$POWERKVM_STATIC_CORES"
+        iniset "$conf" powerkvm static_subcores_per_core \
+            "$POWERKVM_STATIC_SUBCORES_PER_CORE"
+    fi
+}
+
+# The scheduler side (doc/endianness.md, doc/cpu.md): the filters, last,
+# and the weigher that packs guests by endianness.
 function configure_powerkvm_scheduler {
-    local filters
+    local filters filter
     filters=$(iniget "$NOVA_CONF" filter_scheduler enabled_filters)
     filters=${filters:-ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter}
-    if [[ ",$filters," != *",PowerKVMEndiannessFilter,"* ]]; then
-        filters="$filters,PowerKVMEndiannessFilter"
-    fi
     iniset "$NOVA_CONF" filter_scheduler available_filters \
         nova.scheduler.filters.all_filters
-    iniadd "$NOVA_CONF" filter_scheduler available_filters \
-        powerkvm_nova.scheduler.filters.PowerKVMEndiannessFilter
+    for filter in PowerKVMCpuFilter PowerKVMEndiannessFilter; do
+        if [[ ",$filters," != *",$filter,"* ]]; then
+            filters="$filters,$filter"
+        fi
+        iniadd "$NOVA_CONF" filter_scheduler available_filters \
+            "powerkvm_nova.scheduler.filters.$filter"
+    done
     iniset "$NOVA_CONF" filter_scheduler enabled_filters "$filters"
     iniset "$NOVA_CONF" filter_scheduler weight_classes \
         nova.scheduler.weights.all_weighers
@@ -41,6 +55,21 @@ function configure_powerkvm_scheduler {
         powerkvm_nova.scheduler.weighers.PowerKVMEndiannessWeigher
     iniset "$NOVA_CONF" powerkvm endianness_weight_multiplier \
         "${POWERKVM_ENDIANNESS_WEIGHT:-10.0}"
+}
+
+# Example flavors: micro-threading (split-core hosts) and whole-core.
+function create_powerkvm_flavors {
+    local name vcpus ram spec
+    while read -r name vcpus ram spec; do
+        if ! openstack flavor show "$name" >/dev/null 2>&1; then
+            openstack flavor create "$name" --vcpus "$vcpus" --ram "$ram" \
+                --disk 10 --property "$spec"
+        fi
+    done <<EOF
+pkvm.mt.small 2 2048 powerkvm:micro_threading=required
+pkvm.mt.medium 4 4096 powerkvm:micro_threading=required
+pkvm.whole.large 8 8192 powerkvm:micro_threading=forbidden
+EOF
 }
 
 function cleanup_powerkvm_nova {
@@ -53,7 +82,11 @@ if [[ "$1" == "stack" && "$2" == "install" ]]; then
 elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     echo_summary "Configuring nova-compute for PowerKVM"
     configure_powerkvm_nova
+    configure_powerkvm_cpu
     configure_powerkvm_scheduler
+elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+    echo_summary "Creating PowerKVM example flavors"
+    create_powerkvm_flavors
 fi
 
 if [[ "$1" == "clean" ]]; then

@@ -76,18 +76,26 @@ class CpuHooks:
 
     # -- the guest ---------------------------------------------------------
 
-    def _cpu_fit(self, instance, image_meta, flavor=None):
-        """Raise BuildAbort (contradiction) or Rescheduled (other mode)."""
+    def _cpu_fit(self, instance, image_meta):
+        """Abort a build this host's CPU mode cannot serve, with the reason.
+
+        Not a reschedule: the mode is fixed while nova-compute runs and
+        reported at its start, so a guest arrives here only when the
+        scheduler filter is not enabled, and nova's retry fault would then
+        hide the reason.
+        """
         try:
-            wanted = cpu_request.of(flavor or instance.flavor, image_meta)
-            request.check_fit(wanted, self.power_host)
+            request.check_fit(cpu_request.of(instance.flavor, image_meta),
+                              self.power_host)
         except request.RequestError as e:
             raise nova_exception.BuildAbortException(
                 instance_uuid=instance.uuid, reason=str(e))
         except request.NoFit as e:
             LOG.warning('%s', e, instance=instance)
-            raise nova_exception.RescheduledException(
-                instance_uuid=instance.uuid, reason=str(e))
+            raise nova_exception.BuildAbortException(
+                instance_uuid=instance.uuid, reason=(
+                    '%s (enable the scheduler filter PowerKVMCpuFilter so '
+                    'that nova sends a flavor only to hosts it fits)' % e))
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,

@@ -63,8 +63,19 @@ class PowerKVMTestBase(base.ServersTestBase):
             hv_version=qemu_version or fakelibvirt.FAKE_QEMU_VERSION,
             hostname=hostname)
 
-    def start_power_compute(self, hostname, spec=power_libvirt.POWER8):
+    def start_power_compute(self, hostname, spec=power_libvirt.POWER8,
+                            subcores_per_core=1, online_threads_per_core=1):
+        """A compute on a fake host, by default in SMT1 as KVM needs.
+
+        The static probe describes the host the fake libvirt reports.
+        """
         self._next_spec = spec
+        self.flags(host_probe='static', static_generation=spec.model,
+                   static_cores=spec.numa_nodes * spec.sockets * spec.cores,
+                   static_threads_per_core=spec.threads,
+                   static_subcores_per_core=subcores_per_core,
+                   static_online_threads_per_core=online_threads_per_core,
+                   group='powerkvm')
         self.start_compute(hostname)
         return self.computes[hostname]
 

@@ -323,6 +323,27 @@ class HostSideMigrationTestCase(EndiannessTestBase):
     HOSTS = ('p1', 'p2')
     CAST_AS_CALL = False
 
+    def test_cold_migration_refused_by_the_source_before_power_off(self):
+        le = self.boot('le', host='p1')
+        self.boot('be', host='p2')
+        # p2 has reported its big-endian guest (nova's periodic task)
+        self._run_periodics()
+        self.admin_api.post_server_action(le['id'],
+                                          {'migrate': {'host': 'p2'}})
+        self._wait_for_migration_status(le, ['error'])
+        server = self.api.get_server(le['id'])
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual('p1', server['OS-EXT-SRV-ATTR:host'])
+        # still running: the source refused before powering it off
+        conn = self.computes['p1'].driver._host.get_connection()
+        self.assertTrue(all(d.isActive() for d in conn._vms.values()))
+        event = self._wait_for_instance_action_event(
+            le, 'migrate', 'compute_resize_instance', 'Error')
+        self.assertIn('the destination runs big-endian guests',
+                      event['details'])
+        self.assertEqual({}, self.computes['p2'].driver.ledger._reserved)
+        self.assert_never_mixed()
+
     def test_cold_migration_refused_at_the_destination(self):
         le = self.boot('le', host='p1')
         self.boot('be', host='p2')

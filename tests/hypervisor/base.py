@@ -33,6 +33,7 @@ import fixtures
 # imports of 'libvirt' (nova.tests.fixtures.ImportModulePoisonFixture).
 import libvirt
 from lxml import etree
+from nova import conf as nova_conf
 from nova import context as nova_context
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional import integrated_helpers
@@ -40,6 +41,7 @@ import os_vif
 from oslo_utils import uuidutils
 import psutil
 
+from powerkvm_nova import conf as powerkvm_conf
 from tests.fixtures import images
 
 URI = 'qemu:///system'
@@ -62,6 +64,10 @@ _HOST_INSPECTION = {
 }
 
 
+# The [powerkvm] options exist before the driver is first loaded.
+powerkvm_conf.register_opts(nova_conf.CONF)
+
+
 def record_figure(name, value):
     """Keep a measured figure where CI prints it from."""
     with open(FIGURES, 'a') as f:
@@ -74,6 +80,10 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
     microversion = 'latest'
     # A TCG guest boots in tens of seconds; nova's 10 s polls are too short.
     BOOT_TIMEOUT = 240
+    # The emulated host as the static probe describes it: a POWER8 in SMT1
+    # with this machine's CPU count as cores (nova's harness forbids
+    # reading /sys, and an x86 /sys says nothing of POWER anyway).
+    SUBCORES_PER_CORE = 1
 
     def setUp(self):
         self._check_prerequisites()
@@ -90,6 +100,10 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
                    # the test guest ignores ACPI power-off: do not wait long
                    shutdown_timeout=3)
         self.flags(virt_type='qemu', group='libvirt')
+        self.flags(host_probe='static', static_generation='POWER8',
+                   static_cores=os.cpu_count() or 1,
+                   static_subcores_per_core=self.SUBCORES_PER_CORE,
+                   group='powerkvm')
         self.flags(api_paste_config=os.path.join(
             sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
         os_vif.initialize()

@@ -1,0 +1,208 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Micro-threading flavors and POWER CPU topology through nova's REST API."""
+
+from nova.tests.functional.api import client as api_client
+
+from tests.fixtures import power_libvirt
+from tests.functional import base
+
+FILTER = 'powerkvm_nova.scheduler.filters.PowerKVMCpuFilter'
+MT = {'powerkvm:micro_threading': 'required'}
+
+
+class CpuTestBase(base.PowerKVMTestBase):
+
+    ADDITIONAL_FILTERS = ['PowerKVMCpuFilter']
+    # host -> split-core mode of a POWER8 with 2 x 10 cores
+    MODES = {'whole': 1, 'split4': 4}
+
+    def setUp(self):
+        self.flags(available_filters=['nova.scheduler.filters.all_filters',
+                                      FILTER], group='filter_scheduler')
+        super().setUp()
+        self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        for host, mode in self.MODES.items():
+            self.start_power_compute(host, power_libvirt.POWER8,
+                                     subcores_per_core=mode)
+
+    def flavor(self, vcpu, specs):
+        return self._create_flavor(vcpu=vcpu, extra_spec=specs)
+
+    def topology(self, server):
+        node = self.domain_xml(server).find('./cpu/topology')
+        return tuple(int(node.get(k))
+                     for k in ('sockets', 'cores', 'threads'))
+
+
+class FlavorSpecsTestCase(CpuTestBase):
+
+    MODES = {'whole': 1}
+
+    def test_bad_specs_refused_with_400(self):
+        flavor = self._create_flavor(vcpu=4)
+        bad = [('powerkvm:micro_threading', 'yes'),
+               ('powerkvm:subcores_per_core', '3'),
+               ('powerkvm:threads_per_core', '16'),
+               ('powerkvm:threads_per_core', 'two'),
+               ('powerkvm:split_core', '4')]
+        for key, value in bad:
+            e = self.assertRaises(
+                api_client.OpenStackApiException,
+                self.admin_api.post_extra_spec, flavor,
+                {'extra_specs': {key: value}})
+            self.assertEqual(400, e.response.status_code, key)
+            self.assertIn('Validation failed', e.response.text, key)
+        self.assertEqual({}, self.admin_api.get_flavor(flavor)['extra_specs'])
+        # and a good one is taken
+        self.admin_api.post_extra_spec(flavor, {'extra_specs': MT})
+        self.assertEqual(MT, self.admin_api.get_flavor(flavor)['extra_specs'])
+
+    def test_contradiction_refused_before_any_host(self):
+        flavor = self.flavor(4, {'powerkvm:threads_per_core': '4',
+                                 'hw:cpu_threads': '2'})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        self.assertIn('powerkvm:threads_per_core=4 contradicts '
+                      'hw:cpu_threads=2', server['fault']['message'])
+        self.assertIsNone(server['OS-EXT-SRV-ATTR:host'])
+
+
+class PlacementTestCase(CpuTestBase):
+
+    def test_micro_threading_flavor_lands_on_split_core_host(self):
+        flavor = self.flavor(4, MT)
+        for _ in range(2):
+            server = self.boot('le', flavor_id=flavor)
+            self.assertEqual('split4', server['OS-EXT-SRV-ATTR:host'])
+            # mode 4: 2 threads a subcore, vCPUs packed as threads
+            self.assertEqual((1, 2, 2), self.topology(server))
+
+    def test_whole_core_flavor_packs_eight_threads(self):
+        flavor = self.flavor(8, {'powerkvm:micro_threading': 'forbidden'})
+        server = self.boot('le', flavor_id=flavor)
+        self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual((1, 1, 8), self.topology(server))
+
+    def test_eight_threads_never_on_split_core(self):
+        flavor = self.flavor(8, {'powerkvm:threads_per_core': '8'})
+        for _ in range(3):
+            server = self.boot('le', flavor_id=flavor)
+            self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
+        # with the whole-core host disabled, the fault names the mode left
+        self.admin_api.put_service(
+            self.admin_api.get_services(host='whole',
+                                        binary='nova-compute')[0]['id'],
+            {'status': 'disabled'})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        self.assertIn('the flavor needs 8 threads a guest core; this host '
+                      'is POWER8 split-core mode 4 (subcores_per_core=4, 2 '
+                      'threads a subcore), at most 2',
+                      server['fault']['message'])
+
+    def test_placement_traits_and_inventory(self):
+        for host, traits in (
+                ('whole', {'HW_CPU_PPC64LE_POWER8',
+                           'CUSTOM_POWERKVM_SUBCORES_PER_CORE_1',
+                           'CUSTOM_POWERKVM_THREADS_PER_SUBCORE_8'}),
+                ('split4', {'HW_CPU_PPC64LE_POWER8',
+                            'CUSTOM_POWERKVM_SUBCORES_PER_CORE_4',
+                            'CUSTOM_POWERKVM_THREADS_PER_SUBCORE_2',
+                            'CUSTOM_POWERKVM_MICRO_THREADING'})):
+            rp = self._get_provider_uuid_by_host(host)
+            reported = set(self._get_provider_traits(rp))
+            self.assertLessEqual(traits, reported, host)
+            others = {t for t in reported if t.startswith('CUSTOM_POWERKVM')}
+            self.assertEqual({t for t in traits
+                              if t.startswith('CUSTOM_POWERKVM')}, others)
+            vcpu = self._get_provider_inventory(rp)['VCPU']
+            spec = power_libvirt.POWER8
+            threads = (spec.numa_nodes * spec.sockets * spec.cores *
+                       spec.threads)
+            # every hardware thread, in every split-core mode
+            self.assertEqual(threads, vcpu['total'], host)
+            self.assertEqual(threads, vcpu['max_unit'], host)
+
+
+class SmtOnTestCase(CpuTestBase):
+    """A POWER8 left in SMT on: said at start-up, and sent nothing."""
+
+    MODES = {'whole': 1}
+
+    def setUp(self):
+        super().setUp()
+        self.start_power_compute('smt-on', power_libvirt.POWER8,
+                                 online_threads_per_core=8)
+
+    def test_reported_and_avoided(self):
+        self.assertIn('PowerKVM: POWER8 host has SMT on (8 threads a core '
+                      'online): KVM-HV runs guests only in SMT1; run '
+                      '"ppc64_cpu --smt=off"', self.stdlog.logger.output)
+        for _ in range(4):
+            server = self.boot('le')
+            self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
+
+
+class HostCheckTestCase(CpuTestBase):
+    """Without the filter the host itself refuses, naming its mode."""
+
+    ADDITIONAL_FILTERS = []
+    MODES = {'split4': 4}
+
+    def test_build_aborted_with_the_mode(self):
+        flavor = self.flavor(8, {'powerkvm:threads_per_core': '8'})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        message = server['fault']['message']
+        self.assertIn('this host is POWER8 split-core mode 4', message)
+        self.assertIn('enable the scheduler filter PowerKVMCpuFilter',
+                      message)
+        conn = self.computes['split4'].driver._host.get_connection()
+        self.assertEqual({}, conn._vms)
+
+
+class MoveTestCase(CpuTestBase):
+
+    CAST_AS_CALL = False
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.boot('le', host='whole')
+        # the computes' reports the source reads
+        self._run_periodics()
+
+    def assert_stayed(self):
+        server = self.api.get_server(self.server['id'])
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
+        return server
+
+    def test_cold_migration_to_other_mode_refused_before_power_off(self):
+        self.admin_api.post_server_action(self.server['id'],
+                                          {'migrate': {'host': 'split4'}})
+        self._wait_for_migration_status(self.server, ['error'])
+        self.assert_stayed()
+        conn = self.computes['whole'].driver._host.get_connection()
+        self.assertEqual(1, len([d for d in conn._vms.values()
+                                 if d.isActive()]))
+        event = self._wait_for_instance_action_event(
+            self.server, 'migrate', 'compute_resize_instance', 'Error')
+        self.assertIn('a guest keeps its split-core mode', event['details'])
+
+    def test_live_migration_to_other_mode_refused(self):
+        self.admin_api.microversion = '2.67'
+        self.admin_api.post_server_action(
+            self.server['id'], {'os-migrateLive': {
+                'host': 'split4', 'block_migration': 'auto',
+                'force': True}})
+        migration = self._wait_for_migration_status(self.server, ['error'])
+        self.assertEqual('error', migration['status'])
+        self.assert_stayed()
