@@ -4,3 +4,11 @@
 from nova import monkey_patch
 
 monkey_patch.patch()
+
+# The [powerkvm] options exist before the driver is first loaded, so a test
+# can set them for the computes it starts.
+import nova.conf  # noqa: E402
+
+from powerkvm_nova import conf as powerkvm_conf  # noqa: E402
+
+powerkvm_conf.register_opts(nova.conf.CONF)

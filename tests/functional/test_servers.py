@@ -66,13 +66,15 @@ class PowerServersTestCase(base.PowerKVMTestBase):
         self.assertEqual({'ACTIVE'}, {s['status'] for s in servers})
         self.assertEqual({'p8', 'p9'},
                          {s['OS-EXT-SRV-ATTR:host'] for s in servers})
-        for host in ('p8', 'p9'):
+        for host, spec in (('p8', power_libvirt.POWER8),
+                           ('p9', power_libvirt.POWER9)):
             traits = self._get_provider_traits(self.compute_rp_uuids[host])
             self.assertIn('HW_ARCH_PPC64LE', traits)
             self.assertNotIn('HW_ARCH_X86_64', traits)
             inventory = self._get_provider_inventory(
                 self.compute_rp_uuids[host])
-            self.assertEqual(16, inventory['VCPU']['total'])
+            # every hardware thread (doc/cpu.md): 2 cores x 8 or x 4
+            self.assertEqual(spec.cpus, inventory['VCPU']['total'])
         hypervisors = self.admin_api.api_get(
             '/os-hypervisors/detail').body['hypervisors']
         self.assertEqual({'QEMU'}, {h['hypervisor_type'] for h in hypervisors})

@@ -33,7 +33,6 @@ import fixtures
 # imports of 'libvirt' (nova.tests.fixtures.ImportModulePoisonFixture).
 import libvirt
 from lxml import etree
-from nova import conf as nova_conf
 from nova import context as nova_context
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional import integrated_helpers
@@ -41,7 +40,6 @@ import os_vif
 from oslo_utils import uuidutils
 import psutil
 
-from powerkvm_nova import conf as powerkvm_conf
 from tests.fixtures import images
 
 URI = 'qemu:///system'
@@ -62,10 +60,6 @@ _HOST_INSPECTION = {
     'os.uname': os.uname,
     'psutil.net_if_addrs': psutil.net_if_addrs,
 }
-
-
-# The [powerkvm] options exist before the driver is first loaded.
-powerkvm_conf.register_opts(nova_conf.CONF)
 
 
 def record_figure(name, value):
