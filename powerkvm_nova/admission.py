@@ -18,9 +18,6 @@ and a bounded reader of its kernel image), applies [powerkvm]
 unknown_endianness, and says what the host reports to the scheduler.
 """
 
-import io
-
-from nova.image import glance
 from nova import utils as nova_utils
 from oslo_log import log as logging
 
@@ -28,6 +25,7 @@ from powerkvm_nova.endianness import detectors
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova import exception
 from powerkvm_nova import guest_arch
+from powerkvm_nova.images import head
 
 LOG = logging.getLogger(__name__)
 
@@ -122,39 +120,13 @@ def meta_properties(image_meta):
         'nova_object.data'].items() if isinstance(v, str)}
 
 
-class _Head(io.RawIOBase):
-    """A download sink that keeps the first n bytes, then stops it."""
-
-    class Full(Exception):
-        pass
-
-    def __init__(self, n):
-        super().__init__()
-        self.n = n
-        self.data = b''
-
-    def writable(self):
-        return True
-
-    def write(self, chunk):
-        self.data += bytes(chunk[:self.n - len(self.data)])
-        if len(self.data) >= self.n:
-            raise self.Full()
-        return len(chunk)
-
-
 def kernel_reader(context, kernel_id):
     """read(n): the first n bytes of image kernel_id; None without one."""
     if not kernel_id:
         return None
 
     def read(n):
-        sink = _Head(n)
-        try:
-            glance.API().download(context, kernel_id, data=sink)
-        except _Head.Full:
-            pass
-        return sink.data
+        return head.read(context, kernel_id, n)
     return read
 
 

@@ -29,6 +29,7 @@ from powerkvm_nova import emulation
 from powerkvm_nova import endianness_hooks
 from powerkvm_nova import exception
 from powerkvm_nova import guest_arch
+from powerkvm_nova import image_hooks
 from powerkvm_nova import move_hooks
 
 CONF = nova.conf.CONF
@@ -38,6 +39,7 @@ LOG = logging.getLogger(__name__)
 
 class PowerKVMDriver(move_hooks.ColdMoveHooks,
                      cpu_hooks.CpuHooks,
+                     image_hooks.ImageHooks,
                      endianness_hooks.EndiannessHooks,
                      libvirt_driver.LibvirtDriver):
     """A libvirt driver for KVM on IBM POWER (pseries guests)."""

@@ -1,0 +1,122 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Image head inspection over images crafted at test time with qemu-img."""
+
+import os
+import subprocess
+
+import fixtures
+from nova import test
+
+from powerkvm_nova.images import inspection
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+class InspectionTestCase(test.NoDBTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def qemu_img(self, *args):
+        subprocess.run(('qemu-img',) + args, check=True,
+                       capture_output=True)
+
+    def head(self, name):
+        with open(self.path(name), 'rb') as f:
+            data = f.read(inspection.HEAD_BYTES)
+        return data, len(data) == os.path.getsize(self.path(name))
+
+    def refused(self, name, disk_format, root_bytes=GiB):
+        data, complete = self.head(name)
+        e = self.assertRaises(inspection.UnsafeImage,
+                              inspection.inspect_head, data, disk_format,
+                              complete, root_bytes)
+        return str(e)
+
+    def test_plain_qcow2_and_raw_pass(self):
+        self.qemu_img('create', '-f', 'qcow2', self.path('ok.qcow2'), '64M')
+        self.qemu_img('create', '-f', 'raw', self.path('ok.raw'), '2M')
+        for name, disk_format in (('ok.qcow2', 'qcow2'), ('ok.raw', 'raw')):
+            data, complete = self.head(name)
+            inspection.inspect_head(data, disk_format, complete, GiB)
+
+    def test_qcow2_with_backing_file(self):
+        # -u: the backing file need not exist; the header names it anyway
+        self.qemu_img('create', '-f', 'qcow2', '-u', '-F', 'raw',
+                      '-b', '/etc/shadow', self.path('b.qcow2'), '1M')
+        self.assertIn('its qcow2 header names a backing file',
+                      self.refused('b.qcow2', 'qcow2'))
+
+    def test_qcow2_with_external_data_file(self):
+        self.qemu_img('create', '-f', 'qcow2', '-o',
+                      'data_file=%s' % self.path('data.raw'),
+                      self.path('d.qcow2'), '1M')
+        self.assertIn('names an external data file',
+                      self.refused('d.qcow2', 'qcow2'))
+
+    def test_vmdk_flat_descriptor(self):
+        with open(self.path('flat.vmdk'), 'w') as f:
+            f.write('# Disk DescriptorFile\nversion=1\nCID=fffffffe\n'
+                    'parentCID=ffffffff\ncreateType="monolithicFlat"\n\n'
+                    '# Extent description\nRW 2048 FLAT "/etc/shadow" 0\n')
+        self.assertIn('VMDK descriptor is not a single monolithic sparse',
+                      self.refused('flat.vmdk', 'vmdk'))
+
+    def test_raw_that_is_really_qcow2(self):
+        self.qemu_img('create', '-f', 'qcow2', self.path('q.img'), '1M')
+        self.assertEqual('its content is qcow2 but its disk_format says raw:'
+                         ' fix the image\'s disk_format or its content',
+                         self.refused('q.img', 'raw'))
+
+    def test_qcow2_that_is_really_raw(self):
+        with open(self.path('r.img'), 'wb') as f:
+            f.write(os.urandom(8192))
+        self.assertIn('its content is raw but its disk_format says qcow2',
+                      self.refused('r.img', 'qcow2'))
+
+    def test_larger_than_the_root_disk(self):
+        # sparse: 4 GiB virtual, a few hundred KiB on disk
+        self.qemu_img('create', '-f', 'qcow2', self.path('big.qcow2'), '4G')
+        self.assertEqual(
+            'its virtual size (4294967296 bytes) exceeds the flavor\'s root '
+            'disk (1073741824 bytes): use a flavor with a larger disk',
+            self.refused('big.qcow2', 'qcow2', root_bytes=GiB))
+        # no root disk size (a volume, or root_gb 0): nova decides
+        data, complete = self.head('big.qcow2')
+        inspection.inspect_head(data, 'qcow2', complete)
+
+    def test_unknown_format(self):
+        self.qemu_img('create', '-f', 'qcow2', self.path('x.img'), '1M')
+        self.assertIn("disk_format 'ploop' is not a disk format",
+                      self.refused('x.img', 'ploop'))
+
+    def test_head_is_bounded_whatever_the_size(self):
+        # a 1 GiB sparse raw image: only the head is read, and it passes
+        with open(self.path('huge.raw'), 'wb') as f:
+            f.truncate(GiB)
+        data, complete = self.head('huge.raw')
+        self.assertEqual(inspection.HEAD_BYTES, len(data))
+        self.assertFalse(complete)
+        inspection.inspect_head(data, 'raw', complete, GiB)
+
+    def test_kernel_images_pass_as_ami(self):
+        with open(self.path('vmlinux'), 'wb') as f:
+            f.write(b'\x7fELF\x02\x01\x01' + bytes(4096))
+        data, complete = self.head('vmlinux')
+        inspection.inspect_head(data, 'aki', complete)
