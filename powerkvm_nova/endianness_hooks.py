@@ -152,6 +152,18 @@ class EndiannessHooks:
                 '([powerkvm] endianness_policy = exclusive)'
                 % (held, mine.value))
 
+    def _create_snapshot_metadata(self, image_meta, instance, img_fmt,
+                                  snp_name):
+        metadata = super()._create_snapshot_metadata(
+            image_meta, instance, img_fmt, snp_name)
+        # A snapshot says what it is, whatever nova's inheritance settings
+        # ([DEFAULT] non_inheritable_image_properties) and however the
+        # original was known (os_distro, its kernel): booting it follows the
+        # rule with no relabelling.
+        metadata['properties']['hw_architecture'] = \
+            self._recorded_endianness(instance).arch
+        return metadata
+
     def _reserve_arrival(self, instance):
         try:
             self.ledger.admit(instance.uuid,

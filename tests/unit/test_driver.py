@@ -171,6 +171,17 @@ class DriverTestCase(test.TestCase):
                          instance.image_meta.properties.hw_architecture)
         self.assertEqual({Endianness.LITTLE: 1}, self.drvr.ledger.counts())
 
+    def test_snapshot_metadata_names_the_arch(self):
+        # an image known by os_distro only: the arch is what admission found
+        instance = test_utils.get_test_instance(obj=True)
+        image_meta = objects.ImageMeta.from_dict(
+            {'properties': {'os_distro': 'sles', 'os_version': '11'}})
+        instance.system_metadata['image_os_version'] = '11'
+        self.drvr._admit(self.ctxt, instance, image_meta)
+        metadata = self.drvr._create_snapshot_metadata(
+            instance.image_meta, instance, 'qcow2', 'snap')
+        self.assertEqual('ppc64', metadata['properties']['hw_architecture'])
+
     def test_admit_refuses_non_power_image(self):
         instance = test_utils.get_test_instance(obj=True)
         image_meta = objects.ImageMeta.from_dict(
