@@ -72,6 +72,20 @@ pkvm.whole.large 8 8192 powerkvm:micro_threading=forbidden
 EOF
 }
 
+# Images devstack uploaded for POWER: say their endianness, from the name
+# (cirros-*-ppc64le, *-ppc64el*, *-ppc64*), so that the scheduler knows it.
+function label_powerkvm_images {
+    local id name arch
+    while read -r id name; do
+        case "$name" in
+            *ppc64le*|*ppc64el*) arch=ppc64le ;;
+            *ppc64*) arch=ppc64 ;;
+            *) continue ;;
+        esac
+        openstack image set --property hw_architecture="$arch" "$id"
+    done < <(openstack image list -f value -c ID -c Name)
+}
+
 function cleanup_powerkvm_nova {
     "$(get_python_exec_prefix)/powerkvm-nova-shim" remove || true
 }
@@ -85,9 +99,12 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     configure_powerkvm_cpu
     configure_powerkvm_scheduler
 elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
-    echo_summary "Creating PowerKVM example flavors"
+    echo_summary "Creating PowerKVM example flavors, labelling POWER images"
     create_powerkvm_flavors
+    label_powerkvm_images
 fi
+
+# unstack: the plugin runs no service of its own; nova's are devstack's.
 
 if [[ "$1" == "clean" ]]; then
     cleanup_powerkvm_nova
