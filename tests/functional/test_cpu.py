@@ -206,3 +206,10 @@ class MoveTestCase(CpuTestBase):
         migration = self._wait_for_migration_status(self.server, ['error'])
         self.assertEqual('error', migration['status'])
         self.assert_stayed()
+        self.admin_api.microversion = 'latest'  # events' details: 2.84
+        event = self._wait_for_instance_action_event(
+            self.server, 'live-migration',
+            'compute_check_can_live_migrate_destination', 'Error')
+        self.assertIn('source is POWER8 whole-core mode (8 threads a core) '
+                      'and destination is POWER8 split-core mode 4',
+                      event['details'])
