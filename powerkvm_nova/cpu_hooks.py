@@ -19,8 +19,10 @@ EBUSY), so a restart of nova-compute follows any change.
 
 import nova.conf
 from nova import exception as nova_exception
+from nova.virt.libvirt import driver as libvirt_driver
 from oslo_log import log as logging
 
+from powerkvm_nova import compat
 from powerkvm_nova import compute_nodes
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import moves
@@ -160,10 +162,11 @@ class CpuHooks:
             block_migration=block_migration,
             disk_over_commit=disk_over_commit)
 
+    @compat.signature_of(libvirt_driver.LibvirtDriver.finish_migration)
     def finish_migration(self, context, migration, instance, disk_info,
                          network_info, image_meta, resize_instance,
                          allocations, block_device_info=None, power_on=True,
-                         share_info=None):
+                         **added):
         # The source checked this host's reported mode before powering the
         # guest off; this catches a report that was stale.
         if self.power_host is not None:
@@ -176,4 +179,4 @@ class CpuHooks:
             context, migration, instance, disk_info, network_info,
             image_meta, resize_instance, allocations,
             block_device_info=block_device_info, power_on=power_on,
-            share_info=share_info)
+            **added)

@@ -30,6 +30,7 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from powerkvm_nova import admission
+from powerkvm_nova import compat
 from powerkvm_nova import domains
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
@@ -218,17 +219,18 @@ class EndiannessHooks:
         finally:
             self.ledger.release(instance.uuid)
 
+    @compat.signature_of(libvirt_driver.LibvirtDriver.finish_migration)
     def finish_migration(self, context, migration, instance, disk_info,
                          network_info, image_meta, resize_instance,
                          allocations, block_device_info=None, power_on=True,
-                         share_info=None):
+                         **added):
         self._reserve_arrival(instance)
         try:
             super().finish_migration(
                 context, migration, instance, disk_info, network_info,
                 image_meta, resize_instance, allocations,
                 block_device_info=block_device_info, power_on=power_on,
-                share_info=share_info)
+                **added)
         except Exception:
             with excutils.save_and_reraise_exception():
                 self.ledger.release(instance.uuid)
