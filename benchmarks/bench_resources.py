@@ -1,0 +1,131 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What the resource tracker asks of the driver, with 500 guests defined:
+PowerKVMDriver against nova's plain LibvirtDriver on the same host.
+
+nova's fake libvirt (tests/fixtures/power_libvirt.py, an emulated POWER
+host) with N pseries guests defined; each driver's get_available_resource()
+and update_provider_tree() timed in the same run.
+
+Usage: python benchmarks/bench_resources.py [--guests N] [--json FILE]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+import tests  # noqa: E402,F401  (nova's concurrency mode, first)
+
+import fixtures  # noqa: E402
+from nova.compute import provider_tree  # noqa: E402
+from nova import test  # noqa: E402
+from nova.tests import fixtures as nova_fixtures  # noqa: E402
+from nova.virt import fake  # noqa: E402
+from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
+
+from powerkvm_nova import domains  # noqa: E402
+from powerkvm_nova import driver  # noqa: E402
+from tests.fixtures import power_libvirt  # noqa: E402
+
+GUEST = ("<domain type='qemu'><name>g-%(uuid)s</name><uuid>%(uuid)s</uuid>"
+         "<memory>262144</memory><vcpu>1</vcpu><metadata><powerkvm:guest "
+         "xmlns:powerkvm='%(ns)s' endianness='little-endian'/></metadata>"
+         "<os><type arch='ppc64le' machine='pseries'>hvm</type></os>"
+         "<devices/></domain>")
+FIGURES = {}
+
+
+class ResourcesBenchmark(test.TestCase):
+
+    GUESTS = 500
+    REPEAT = 5
+
+    def setUp(self):
+        super().setUp()
+        self.flags(virt_type='qemu', group='libvirt')
+        self.flags(host_probe='static', group='powerkvm')
+        self.flags(instances_path=self.useFixture(fixtures.TempDir()).path)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.tests.fixtures.libvirt.Connection',
+            power_libvirt.emulated_host_connection))
+        self.useFixture(nova_fixtures.LibvirtFixture())
+
+    def _timed(self, drvr):
+        node = drvr._host.get_hostname()
+        tree = provider_tree.ProviderTree()
+        tree.new_root(node, str(uuid.uuid4()))
+        runs = {'get_available_resource': [], 'update_provider_tree': []}
+        for _ in range(self.REPEAT):
+            start = time.perf_counter()
+            drvr.get_available_resource(node)
+            runs['get_available_resource'].append(
+                time.perf_counter() - start)
+            start = time.perf_counter()
+            drvr.update_provider_tree(tree, node)
+            runs['update_provider_tree'].append(time.perf_counter() - start)
+        return {k: statistics.median(v) for k, v in runs.items()}
+
+    def test_resources(self):
+        # each driver has its own fake connection: the same guests on both
+        guests = [GUEST % {'uuid': uuid.uuid4(), 'ns': domains.NS}
+                  for _ in range(self.GUESTS)]
+        drivers = (libvirt_driver.LibvirtDriver(fake.FakeVirtAPI(), False),
+                   driver.PowerKVMDriver(fake.FakeVirtAPI(), False))
+        for drvr in drivers:
+            conn = drvr._host.get_connection()
+            for xml in guests:
+                conn.defineXML(xml)
+            drvr.init_host('compute1')
+        plain, power = drivers
+        self.assertEqual(self.GUESTS, sum(power.ledger.counts().values()))
+        base, ours = self._timed(plain), self._timed(power)
+        for call in base:
+            FIGURES[call] = {
+                'libvirt_driver_ms': round(base[call] * 1e3, 2),
+                'powerkvm_driver_ms': round(ours[call] * 1e3, 2),
+                'ratio': round(ours[call] / base[call], 3)}
+        FIGURES['guests'] = self.GUESTS
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--guests', type=int, default=500)
+    parser.add_argument('--json', help='also write the figures here')
+    args = parser.parse_args()
+    ResourcesBenchmark.GUESTS = args.guests
+    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
+        unittest.TestSuite([ResourcesBenchmark('test_resources')]))
+    if not result.wasSuccessful() or not FIGURES:
+        return 1
+    print('guests defined: %d' % FIGURES['guests'])
+    for call in ('get_available_resource', 'update_provider_tree'):
+        f = FIGURES[call]
+        print('%-24s LibvirtDriver %.2f ms, PowerKVMDriver %.2f ms, '
+              'ratio %.3f' % (call, f['libvirt_driver_ms'],
+                              f['powerkvm_driver_ms'], f['ratio']))
+    if args.json:
+        with open(args.json, 'w') as out:
+            json.dump(FIGURES, out, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
