@@ -222,9 +222,31 @@ class NoWeigherTestCase(EndiannessTestBase):
 
 
 class BurstTestCase(EndiannessTestBase):
+    """100 concurrent boots, half each endianness, on 4 hosts.
+
+    Every domain definition on every host is checked as it happens, so a
+    host mixed even for a moment is seen, not only at the end.
+    """
+
     HOSTS = ('p1', 'p2', 'p3', 'p4')
-    BOOTS = 40
-    SETTLE_TIMEOUT = 600
+    BOOTS = 100
+    SETTLE_TIMEOUT = 900
+
+    def setUp(self):
+        super().setUp()
+        self.mixed_moments = []
+        for host, compute in self.computes.items():
+            conn = compute.driver._host.get_connection()
+            define = conn.defineXML
+
+            def checked(xml, conn=conn, define=define, host=host):
+                dom = define(xml)
+                colours = {ARCH[d._def['os']['arch']]
+                           for d in conn._vms.values()}
+                if len(colours) > 1:
+                    self.mixed_moments.append((host, colours))
+                return dom
+            conn.defineXML = checked
 
     def _wait_until_settled(self, ids):
         """Every server ACTIVE or ERROR (the computes build in parallel)."""
@@ -245,9 +267,13 @@ class BurstTestCase(EndiannessTestBase):
         ids, errors = [], []
         start = threading.Barrier(self.BOOTS)
 
+        # small guests: 25 of each endianness fit a host
+        flavor = self._create_flavor(memory_mb=128, vcpu=1, disk=1,
+                                     ephemeral=0)
+
         def post(image):
             body = self._build_server(image_uuid=self.images[image],
-                                      networks='none')
+                                      flavor_id=flavor, networks='none')
             start.wait()
             try:
                 ids.append(self.api.post_server({'server': body})['id'])
@@ -271,12 +297,15 @@ class BurstTestCase(EndiannessTestBase):
                 faults['names the rule' if 'endianness' in message
                        else 'nova: no host left to retry'] += 1
         self.assert_never_mixed()
+        self.assertEqual([], self.mixed_moments)
         self.assert_nothing_leaked(servers)
         self.assertGreater(statuses['ACTIVE'], 0)
-        figures = 'servers: %s; ERROR faults: %s; hosts: %s' % (
-            dict(statuses), dict(faults), {
-                h: {e.value: n for e, n in c.items()}
-                for h, c in self.colours().items()})
+        figures = ('hosts ever mixed: %d; servers: %s; ERROR faults: %s; '
+                   'leaked domains, reservations, allocations: 0; hosts: %s'
+                   % (len({h for h, _ in self.mixed_moments}),
+                      dict(statuses), dict(faults), {
+                          h: {e.value: n for e, n in c.items()}
+                          for h, c in self.colours().items()}))
         self.addDetail('figures', content.text_content(figures))
 
 
