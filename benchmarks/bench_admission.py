@@ -31,7 +31,6 @@ Usage: python benchmarks/bench_admission.py [--guests N] [--json FILE]
 
 import argparse
 import itertools
-import json
 import statistics
 import sys
 import time
@@ -42,6 +41,8 @@ import libvirt
 from powerkvm_nova import domains
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
+
+import common
 
 URI = 'qemu:///system'
 PREFIX = 'pkvmbench-'
@@ -173,10 +174,7 @@ def main():
           % figures['admission_after_change_over_spawn'])
     print('ratio naive / admission:       %.0f x'
           % figures['naive_over_admission'])
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(figures, f, indent=2)
-    return 0
+    return common.save(figures, args.json)
 
 
 if __name__ == '__main__':

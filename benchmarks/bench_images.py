@@ -28,20 +28,20 @@ Usage: python benchmarks/bench_images.py [--rounds N] [--json FILE]
 
 import argparse
 import collections
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 import tests  # noqa: E402,F401  (nova's concurrency mode, first)
 from tests.hypervisor import base  # noqa: E402
+
+import common  # noqa: E402
 
 MiB = 1024 * 1024
 SIZES = {'64MiB': 64 * MiB, '4GiB': 4096 * MiB}
@@ -123,10 +123,8 @@ def main():
     parser.add_argument('--json', help='also write the figures here')
     args = parser.parse_args()
     ImageSpawnBenchmark.ROUNDS = args.rounds
-    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
-        unittest.TestSuite([ImageSpawnBenchmark(
-            'test_spawn_from_cached_images')]))
-    if not result.wasSuccessful() or not FIGURES:
+    if not common.run_case(ImageSpawnBenchmark(
+            'test_spawn_from_cached_images')) or not FIGURES:
         return 1
     f = FIGURES
     print('spawn from cached 64 MiB image: %.2f s (median of %d)'
@@ -137,10 +135,7 @@ def main():
         print('bytes read before download, %s image: %d of %d (file); '
               'bound %d' % (name, f['bytes_read_by_inspection'][name],
                             f['image_file_bytes'][name], 1024 * 1024))
-    if args.json:
-        with open(args.json, 'w') as out:
-            json.dump(f, out, indent=2)
-    return 0
+    return common.save(f, args.json)
 
 
 if __name__ == '__main__':

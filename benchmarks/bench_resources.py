@@ -21,12 +21,10 @@ Usage: python benchmarks/bench_resources.py [--guests N] [--json FILE]
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
-import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
@@ -34,16 +32,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 
 import tests  # noqa: E402,F401  (nova's concurrency mode, first)
 
-import fixtures  # noqa: E402
 from nova.compute import provider_tree  # noqa: E402
 from nova import test  # noqa: E402
-from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.virt import fake  # noqa: E402
 from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
 
 from powerkvm_nova import domains  # noqa: E402
 from powerkvm_nova import driver  # noqa: E402
 from tests.fixtures import power_libvirt  # noqa: E402
+
+import common  # noqa: E402
 
 GUEST = ("<domain type='qemu'><name>g-%(uuid)s</name><uuid>%(uuid)s</uuid>"
          "<memory>262144</memory><vcpu>1</vcpu><metadata><powerkvm:guest "
@@ -60,13 +58,7 @@ class ResourcesBenchmark(test.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.flags(virt_type='qemu', group='libvirt')
-        self.flags(host_probe='static', group='powerkvm')
-        self.flags(instances_path=self.useFixture(fixtures.TempDir()).path)
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.tests.fixtures.libvirt.Connection',
-            power_libvirt.emulated_host_connection))
-        self.useFixture(nova_fixtures.LibvirtFixture())
+        power_libvirt.use_emulated_host(self)
 
     def _timed(self, drivers):
         """Median seconds of each call for each driver.
@@ -123,9 +115,8 @@ def main():
     parser.add_argument('--json', help='also write the figures here')
     args = parser.parse_args()
     ResourcesBenchmark.GUESTS = args.guests
-    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
-        unittest.TestSuite([ResourcesBenchmark('test_resources')]))
-    if not result.wasSuccessful() or not FIGURES:
+    if not common.run_case(ResourcesBenchmark('test_resources')) or \
+            not FIGURES:
         return 1
     print('guests defined: %d' % FIGURES['guests'])
     for call in ('get_available_resource', 'update_provider_tree'):
@@ -133,10 +124,7 @@ def main():
         print('%-24s LibvirtDriver %.2f ms, PowerKVMDriver %.2f ms, '
               'ratio %.3f' % (call, f['libvirt_driver_ms'],
                               f['powerkvm_driver_ms'], f['ratio']))
-    if args.json:
-        with open(args.json, 'w') as out:
-            json.dump(FIGURES, out, indent=2)
-    return 0
+    return common.save(FIGURES, args.json)
 
 
 if __name__ == '__main__':

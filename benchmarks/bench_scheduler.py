@@ -23,7 +23,6 @@ Usage: python benchmarks/bench_scheduler.py [--hosts N] [--json FILE]
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -41,6 +40,8 @@ from nova.scheduler import host_manager  # noqa: E402
 from powerkvm_nova import admission  # noqa: E402
 from powerkvm_nova.cpu import host as cpu_host  # noqa: E402
 from powerkvm_nova.scheduler import filters  # noqa: E402
+
+import common  # noqa: E402
 
 MODES = [cpu_host.PowerHost('POWER8', 20, 8, 1, m) for m in (1, 2, 4)] + \
     [cpu_host.PowerHost('POWER9', 22, 4, 4, 1)]
@@ -119,10 +120,7 @@ def main():
     print('PowerKVMEndiannessFilter:       %.1f ms, %d pass (ratio %.2f)'
           % (end_s * 1e3, end_n,
              figures['endianness_over_image_properties']))
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(figures, f, indent=2)
-    return 0
+    return common.save(figures, args.json)
 
 
 if __name__ == '__main__':

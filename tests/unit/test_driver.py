@@ -21,7 +21,6 @@ from nova import context
 from nova import exception as nova_exception
 from nova import objects
 from nova import test
-from nova.tests import fixtures as nova_fixtures
 from nova.tests.unit import utils as test_utils
 from nova.tests.unit.virt import test_virt_drivers
 from nova.virt import driver as virt_driver
@@ -68,13 +67,7 @@ class DriverTestCase(test.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.flags(virt_type='qemu', group='libvirt')
-        self.flags(host_probe='static', group='powerkvm')
-        self.flags(instances_path=self.useFixture(fixtures.TempDir()).path)
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.tests.fixtures.libvirt.Connection',
-            power_libvirt.emulated_host_connection))
-        self.useFixture(nova_fixtures.LibvirtFixture())
+        power_libvirt.use_emulated_host(self)
         self.ctxt = context.get_admin_context()
         self.drvr = driver.PowerKVMDriver(fake.FakeVirtAPI(), False)
         self.drvr.init_host('compute1')

@@ -1,0 +1,32 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What every benchmark does with its figures and its test harness."""
+
+import json
+import sys
+import unittest
+
+
+def run_case(case):
+    """Run one test-harness case (in-process nova); True if it passed."""
+    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
+        unittest.TestSuite([case]))
+    return result.wasSuccessful()
+
+
+def save(figures, path):
+    """Write the figures as JSON to path (when given), for a later run."""
+    if path:
+        with open(path, 'w') as f:
+            json.dump(figures, f, indent=2)
+    return 0
