@@ -21,6 +21,7 @@ reports a POWER8 or POWER9 host (tests/fixtures/power_libvirt.py).
 import copy
 import os
 import sys
+import time
 
 from lxml import etree
 from nova.tests.fixtures import libvirt as fakelibvirt
@@ -92,6 +93,19 @@ class PowerKVMTestBase(base.ServersTestBase):
         return self._create_server(
             image_uuid=self.images.get(image, image), flavor_id=flavor_id,
             networks='none', expected_state=expected_state, **kw)
+
+    def fault_of(self, server):
+        """The server's fault, once nova has recorded it.
+
+        nova records a fault just after it sets ERROR; nova 33's wait
+        helpers do not wait for it as nova 34's do.
+        """
+        for _ in range(100):
+            server = self.api.get_server(server['id'])
+            if 'fault' in server:
+                return server['fault']
+            time.sleep(0.1)
+        self.fail('server %s has no fault' % server['id'])
 
     def domain_xml(self, server):
         """The domain XML nova gave libvirt for this server, parsed."""

@@ -385,7 +385,7 @@ class HostSideMigrationTestCase(EndiannessTestBase):
                                           {'migrate': {'host': 'p2'}})
         server = self._wait_for_state_change(le, 'ERROR')
         self.assertIn('PowerKVM host p2 runs 1 big-endian guest',
-                      server['fault']['message'])
+                      self.fault_of(server)['message'])
         # nothing of the little-endian guest was admitted on p2
         self.assert_never_mixed()
         book = self.computes['p2'].driver.ledger
