@@ -28,6 +28,11 @@ LOG = logging.getLogger(__name__)
 
 
 class ColdMoveHooks:
+    """The source's pre-check, before the libvirt driver powers off.
+
+    It asks _cpu_move_refusal (CpuHooks) and _endianness_move_refusal
+    (EndiannessHooks) of the same driver.
+    """
 
     def migrate_disk_and_power_off(self, context, instance, dest,
                                    flavor, network_info,

@@ -20,6 +20,8 @@ libvirt connection.
 import dataclasses
 import os
 
+from lxml import etree
+
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import probes
 from powerkvm_nova import domains
@@ -104,6 +106,5 @@ def gather(conf, open_libvirt, libvirt_module, root='/'):
 
 
 def _host_arch(conn):
-    from lxml import etree
     caps = etree.fromstring(conn.getCapabilities())
     return caps.findtext('./host/cpu/arch')
