@@ -146,14 +146,14 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
     def _setup_compute_service(self):
         return self.start_real_compute(HOST)
 
-    def start_real_compute(self, name):
+    def start_real_compute(self, name, driver='powerkvm.PowerKVMDriver'):
         """A nova-compute service named name on this machine's libvirtd.
 
         Several may share the one libvirtd (the demo's two hosts); each then
         needs its own node name and node UUID, which nova otherwise takes
         from the machine, as nova's functional tests do for theirs.
         """
-        self.flags(compute_driver='powerkvm.PowerKVMDriver')
+        self.flags(compute_driver=driver)
         node_uuid = uuidutils.generate_uuid()
         with mock.patch('nova.virt.node.get_local_node_uuid',
                         return_value=node_uuid), \
