@@ -57,16 +57,6 @@ XML = '''<domain type='qemu'>
 </domain>'''
 
 
-class _Host:
-    """What LibvirtDomains needs of nova's Host: the connection."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def get_connection(self):
-        return self.conn
-
-
 def _xml(name):
     return XML % {'name': name, 'uuid': uuid.uuid4(), 'ns': domains.NS}
 
@@ -101,7 +91,7 @@ def main():
               flush=True)
         for i in range(args.guests):
             conn.defineXML(_xml('%s%05d' % (PREFIX, i)))
-        source = domains.LibvirtDomains(_Host(conn), libvirt)
+        source = domains.LibvirtDomains(domains.ConnectionHost(conn), libvirt)
         book = ledger.HostLedger(source, 'bench')
         start = time.perf_counter()
         book.rescan()

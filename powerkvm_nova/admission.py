@@ -130,6 +130,17 @@ def kernel_reader(context, kernel_id):
     return read
 
 
+def reported_endianness(stats):
+    """The set of Endiannesses a host's stats say it runs (empty: none).
+
+    The reader of what host_stats() writes.
+    """
+    stat = (stats or {}).get(STAT_ENDIANNESS)
+    if stat == MIXED:
+        return set(Endianness)
+    return {Endianness(stat)} if stat else set()
+
+
 def host_stats(book):
     """What the host tells the scheduler, as HostState.stats entries."""
     try:

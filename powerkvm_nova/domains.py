@@ -56,6 +56,20 @@ def endianness_from_xml(xml):
         else None
 
 
+class ConnectionHost:
+    """A bare libvirt connection as LibvirtDomains takes nova's Host.
+
+    For the tools that run outside nova-compute (powerkvm-status, the
+    admission benchmark).
+    """
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def get_connection(self):
+        return self.conn
+
+
 class LibvirtDomains(ledger.DomainSource):
     """The ledger's view of one libvirt connection (nova's Host)."""
 

@@ -144,14 +144,15 @@ class EndiannessHooks:
         """Why the destination's reported guests exclude this one, or None."""
         if dest_stats.get(admission.STAT_POLICY) != ledger.EXCLUSIVE:
             return None
-        held = dest_stats.get(admission.STAT_ENDIANNESS)
         mine = self._recorded_endianness(instance)
-        if not held or held == mine.value:
+        others = admission.reported_endianness(dest_stats) - {mine}
+        if not others:
             return None
         return ('the destination runs %s guests; a host runs guests of one '
                 'endianness only, so this %s guest cannot move there '
                 '([powerkvm] endianness_policy = exclusive)'
-                % (held, mine.value))
+                % (' and '.join(sorted(e.value for e in others)),
+                   mine.value))
 
     def _create_snapshot_metadata(self, image_meta, instance, img_fmt,
                                   snp_name):

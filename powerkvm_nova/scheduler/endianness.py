@@ -138,12 +138,7 @@ _instances = _InstanceEndianness()
 
 def held(host_state):
     """The set of Endiannesses the host runs (empty: none)."""
-    held = set()
-    stat = (host_state.stats or {}).get(admission.STAT_ENDIANNESS)
-    if stat == admission.MIXED:
-        held.update(Endianness)
-    elif stat:
-        held.add(Endianness(stat))
+    held = admission.reported_endianness(host_state.stats)
     if host_state.instances:
         held |= _instances(getattr(host_state, 'cell_uuid', None),
                            list(host_state.instances))

@@ -58,16 +58,6 @@ def _read(root, path):
         return None
 
 
-class _Host:
-    """What LibvirtDomains needs of nova's Host: the connection."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def get_connection(self):
-        return self.conn
-
-
 def gather(conf, open_libvirt, libvirt_module, root='/'):
     """HostFacts of the host whose / is root.
 
@@ -97,7 +87,8 @@ def gather(conf, open_libvirt, libvirt_module, root='/'):
     facts.host_arch = _host_arch(conn)
     try:
         book = ledger.HostLedger(
-            domains.LibvirtDomains(_Host(conn), libvirt_module), 'this host')
+            domains.LibvirtDomains(domains.ConnectionHost(conn),
+                                   libvirt_module), 'this host')
         book.rescan()
         facts.guest_counts = book.counts()
     except Exception as e:
