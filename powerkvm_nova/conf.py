@@ -109,6 +109,18 @@ OPTS = [
              'default outweighs nova\'s RAM, CPU and disk weighers '
              '(multiplier 1.0), which spread guests. 0 turns it off; a '
              'negative value spreads by endianness instead.'),
+    cfg.IntOpt(
+        'migration_claim_timeout',
+        default=600,
+        min=10,
+        help='Seconds a live migration\'s destination holds itself for '
+             'the guest\'s endianness after its pre-check accepted the '
+             'guest, until the migration starts there. Meanwhile a guest '
+             'of the other endianness is refused on the host. A migration '
+             'that fails before it starts there (the source\'s own check, '
+             'or a migration queued on its source longer than this, see '
+             '[DEFAULT] max_concurrent_live_migrations) frees the host when '
+             'this runs out; one that starts later is checked again then.'),
     cfg.StrOpt(
         'host_probe',
         default='sysfs',

@@ -24,7 +24,9 @@ import sys
 
 from nova.compute import utils as compute_utils
 import nova.conf
+from nova import context as nova_context
 from nova import exception as nova_exception
+from nova import objects
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_log import log as logging
 from oslo_utils import excutils
@@ -90,9 +92,36 @@ class EndiannessHooks:
                  self.ledger.policy)
 
     def _endianness_stats(self):
+        self._drop_finished_arrivals()
         # Catch up with domains defined or undefined behind nova's back.
         self.ledger.resync()
         return admission.host_stats(self.ledger)
+
+    def _drop_finished_arrivals(self):
+        """Free the claims of live migrations to here that are over.
+
+        When a migration over shared instance storage fails, nova only
+        drops its resource claim here and calls the driver nowhere, so the
+        claim would hold until it lapses. A migration still looking for
+        its destination has none recorded yet and keeps its claim.
+        """
+        arriving = self.ledger.lapsing()
+        if not arriving:
+            return
+        ctxt = nova_context.get_admin_context()
+        for uuid in arriving:
+            try:
+                ongoing = objects.MigrationList.get_in_progress_by_instance(
+                    ctxt, uuid)
+            except Exception as e:
+                LOG.warning('PowerKVM: migrations of %s unknown (%s); its '
+                            'claim here lapses by itself', uuid, e)
+                continue
+            if not any(m.dest_compute in (None, CONF.host)
+                       for m in ongoing):
+                LOG.info('PowerKVM: the live migration of %s to this host '
+                         'is over; its claim is freed', uuid)
+                self.ledger.release(uuid)
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
@@ -166,10 +195,11 @@ class EndiannessHooks:
             self._recorded_endianness(instance).arch
         return metadata
 
-    def _reserve_arrival(self, instance):
+    def _reserve_arrival(self, instance, lapse_after=None):
         try:
             self.ledger.admit(instance.uuid,
-                              self._recorded_endianness(instance))
+                              self._recorded_endianness(instance),
+                              lapse_after=lapse_after)
         except exception.PowerKVMError as e:
             raise nova_exception.MigrationError(reason=str(e))
 
@@ -177,19 +207,32 @@ class EndiannessHooks:
                                            src_compute_info, dst_compute_info,
                                            block_migration=False,
                                            disk_over_commit=False):
+        # The host is held for the guest from here: a boot of the other
+        # endianness meanwhile is refused, not the migration later. nova
+        # tells the destination nothing when the move fails before it
+        # starts here, so the claim also lapses by itself.
         try:
-            self.ledger.check(instance.uuid,
-                              self._recorded_endianness(instance))
+            self.ledger.admit(instance.uuid,
+                              self._recorded_endianness(instance),
+                              lapse_after=CONF.powerkvm.
+                              migration_claim_timeout)
         except exception.PowerKVMError as e:
             raise nova_exception.MigrationPreCheckError(reason=str(e))
-        return super().check_can_live_migrate_destination(
-            context, instance, src_compute_info, dst_compute_info,
-            block_migration=block_migration,
-            disk_over_commit=disk_over_commit)
+        try:
+            return super().check_can_live_migrate_destination(
+                context, instance, src_compute_info, dst_compute_info,
+                block_migration=block_migration,
+                disk_over_commit=disk_over_commit)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
 
     def pre_live_migration(self, context, instance, block_device_info,
                            network_info, disk_info, migrate_data):
-        self._reserve_arrival(instance)
+        # The incoming domain, which then counts in its own right, is
+        # defined here as soon as the source starts the migration.
+        self._reserve_arrival(
+            instance, lapse_after=CONF.powerkvm.migration_claim_timeout)
         try:
             return super().pre_live_migration(
                 context, instance, block_device_info, network_info,

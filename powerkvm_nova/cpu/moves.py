@@ -57,9 +57,11 @@ def check_move(source, dest, live, flavor_modes=None):
         return
     if not live and flavor_modes and dest.subcores_per_core in flavor_modes:
         return
+    # The rule first: nova keeps 255 characters of a reason in the
+    # instance action's event.
     raise MoveRefused(
-        'source is %s and destination is %s: a guest keeps its split-core '
-        'mode when it moves%s' % (
+        'a guest keeps its split-core mode when it moves: source is %s, '
+        'destination is %s%s' % (
             source.mode, dest.mode,
             '' if live else ' (resize to a flavor with '
             'powerkvm:subcores_per_core or powerkvm:micro_threading to '

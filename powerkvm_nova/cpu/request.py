@@ -44,7 +44,17 @@ class RequestError(exception.PowerKVMError):
 
 
 class NoFit(exception.PowerKVMError):
-    """This host's mode cannot serve the request; another host may."""
+    """This host's mode cannot serve the request; another host may.
+
+    need says what the request needs, the same for every host that cannot
+    serve it, so a scheduler can name it once for all of them.
+    """
+
+    def __init__(self, need, host=None):
+        self.need = need
+        self.host = host
+        super().__init__(need if host is None
+                         else '%s; this host is %s' % (need, host))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,12 +177,12 @@ def check_fit(request, host):
         raise NoFit(blocker)
     if request.subcores is not None and \
             host.subcores_per_core not in request.subcores:
-        raise NoFit('the flavor needs %s; this host is %s' % (
-            _describe_modes(request.subcores), host.mode))
+        raise NoFit('the flavor needs %s' % _describe_modes(request.subcores),
+                    host.mode)
     limit = host.max_guest_threads
     if request.threads and limit is not None and request.threads > limit:
-        raise NoFit('the flavor needs %d threads a guest core; this host '
-                    'is %s, at most %d' % (request.threads, host.mode, limit))
+        raise NoFit('the flavor needs %d threads a guest core'
+                    % request.threads, '%s, at most %d' % (host.mode, limit))
 
 
 def _describe_modes(modes):

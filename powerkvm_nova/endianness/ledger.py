@@ -28,6 +28,7 @@ next resync(), which the driver runs with every resource update.
 
 import collections
 import threading
+import time
 
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova import exception
@@ -61,6 +62,8 @@ class HostLedger:
         self._lock = threading.Lock()
         self._guests = {}
         self._reserved = {}
+        # uuid -> monotonic deadline of a claim that lapses by itself
+        self._lapses = {}
         self._marker = None
 
     # -- reading the hypervisor -------------------------------------------
@@ -90,7 +93,16 @@ class HostLedger:
             if endianness is not None:
                 self._guests[uuid] = endianness
         for uuid in set(self._reserved) & set(self._guests):
-            del self._reserved[uuid]
+            self._drop_claim(uuid)
+
+    def _drop_claim(self, uuid):
+        self._reserved.pop(uuid, None)
+        self._lapses.pop(uuid, None)
+
+    def _drop_lapsed(self):
+        now = time.monotonic()
+        for uuid in [u for u, t in self._lapses.items() if t <= now]:
+            self._drop_claim(uuid)
 
     def _refresh(self):
         if self._source.marker() != self._marker:
@@ -105,6 +117,7 @@ class HostLedger:
             return self._counts()
 
     def _counts(self, excluding=None):
+        self._drop_lapsed()
         counts = collections.Counter()
         for records in (self._guests, self._reserved):
             counts.update(e for u, e in records.items() if u != excluding)
@@ -123,12 +136,16 @@ class HostLedger:
 
     # -- admission --------------------------------------------------------
 
-    def admit(self, uuid, endianness):
+    def admit(self, uuid, endianness, lapse_after=None):
         """Reserve the host for guest uuid of this endianness, or refuse.
 
-        Re-admitting the same guest (a rebuild, a retried spawn) is allowed
-        and replaces its record.
+        Re-admitting the same guest (a rebuild, a retried spawn, a
+        migration arriving after its pre-check) is allowed and replaces its
+        record.
 
+        :param lapse_after: seconds after which the claim drops by itself
+            (a pre-check whose move may never come); None: until
+            committed() or release()
         :raises PowerKVMError: the host runs guests of the other endianness
         """
         endianness = Endianness(endianness)
@@ -136,6 +153,9 @@ class HostLedger:
             self._refuse_other(uuid, endianness)
             self._guests.pop(uuid, None)
             self._reserved[uuid] = endianness
+            self._lapses.pop(uuid, None)
+            if lapse_after is not None:
+                self._lapses[uuid] = time.monotonic() + lapse_after
 
     def check(self, uuid, endianness):
         """Would admit() take this guest now? Reserves nothing.
@@ -156,10 +176,17 @@ class HostLedger:
                 '([powerkvm] endianness_policy = exclusive)'
                 % (self.host, _describe(others), endianness.value))
 
+    def lapsing(self):
+        """UUIDs of the held claims that lapse by themselves."""
+        with self._lock:
+            self._drop_lapsed()
+            return list(self._lapses)
+
     def committed(self, uuid):
         """The guest's domain now exists: hold it as a guest, not a claim."""
         with self._lock:
             endianness = self._reserved.pop(uuid, None)
+            self._lapses.pop(uuid, None)
             if endianness is not None:
                 self._guests[uuid] = endianness
             # Our own define changed the count; no need to list for it.
@@ -172,7 +199,7 @@ class HostLedger:
         again, so a domain that is in fact still there keeps counting.
         """
         with self._lock:
-            self._reserved.pop(uuid, None)
+            self._drop_claim(uuid)
             self._guests.pop(uuid, None)
             self._marker = None
 

@@ -45,6 +45,7 @@ from powerkvm_nova import conf as powerkvm_conf
 from powerkvm_nova.endianness import detectors
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
+from powerkvm_nova.scheduler import moves
 
 CONF = nova.conf.CONF
 powerkvm_conf.register_opts(CONF)
@@ -81,12 +82,20 @@ def _request_properties(spec_obj):
 def wanted(spec_obj):
     """The request's Endianness, or None when the scheduler cannot tell.
 
+    A moving guest's is the one recorded in it at spawn.
+
     Memoised on the request: filters and weighers ask once per host.
 
     :raises PowerKVMError: the image is mislabelled
     """
     if hasattr(spec_obj, _CACHE):
         return getattr(spec_obj, _CACHE)
+    move = moves.of(spec_obj)
+    if move is not None and move.endianness is not None:
+        # A guest that runs already is what it was recorded as at spawn,
+        # whatever its image says (or no longer says).
+        setattr(spec_obj, _CACHE, move.endianness)
+        return move.endianness
     image_id, properties = _request_properties(spec_obj)
     facts = detectors.ImageFacts(image_id or 'volume', properties)
     finding = detectors.detect(facts, _detectors())

@@ -28,14 +28,18 @@ the request with the reason (NoValidHost naming the rule or the modes)
 instead of nova's generic "No valid host was found".
 """
 
+import collections
+
 from nova import exception as nova_exception
 from nova.scheduler import filters
 
 from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import moves as cpu_moves
 from powerkvm_nova.cpu import request
 from powerkvm_nova import cpu_request
 from powerkvm_nova import exception
 from powerkvm_nova.scheduler import endianness
+from powerkvm_nova.scheduler import moves
 
 
 class PowerKVMEndiannessFilter(filters.BaseHostFilter):
@@ -75,7 +79,8 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
     """Hosts whose reported PowerHost (ComputeNode stats) fits the flavor.
 
     A host that reports no description (not a PowerKVM host, or not yet
-    reported) passes requests without powerkvm: constraints only.
+    reported) passes requests without powerkvm: constraints only. A guest
+    that moves also keeps to cpu/moves.py's rules against its source.
     """
 
     RUN_ON_REBUILD = False
@@ -88,31 +93,58 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
                                     else None)
         except request.RequestError as e:
             raise nova_exception.NoValidHost(reason=str(e))
-        passing, reasons = [], set()
+        move = moves.of(spec_obj)
+        passing, refusals = [], collections.defaultdict(dict)
         for host in hosts:
-            reason = self._refusal(host, wanted)
-            if reason is None:
+            refusal = self._refusal(host, wanted, move)
+            if refusal is None:
                 passing.append(host)
             else:
-                reasons.add(reason)
+                need, have = refusal
+                refusals[need][host.host] = have
         if hosts and not passing:
+            what = ('take this guest from %s' % move.source if move
+                    else 'run this flavor')
             raise nova_exception.NoValidHost(reason=(
-                'no PowerKVM host left can run this flavor: %s'
-                % '; '.join(sorted(reasons))))
+                'no PowerKVM host left can %s: %s' % (what, '; '.join(
+                    _named(need, named)
+                    for need, named in sorted(refusals.items())))))
         return passing
 
     def host_passes(self, host_state, spec_obj):
         wanted = cpu_request.of(spec_obj.flavor, spec_obj.image)
-        return self._refusal(host_state, wanted) is None
+        return self._refusal(host_state, wanted,
+                             moves.of(spec_obj)) is None
 
     @staticmethod
-    def _refusal(host_state, wanted):
+    def _refusal(host_state, wanted, move):
+        """(what the request needs, what this host is), or None: it fits."""
         described = cpu_host.PowerHost.from_stats(host_state.stats)
         if described is None:
-            return ('%s reports no POWER CPU description' % host_state.host
+            return (('a POWER host', 'reports no POWER CPU description')
                     if wanted.constrained else None)
         try:
             request.check_fit(wanted, described)
+            if move is not None:
+                cpu_moves.check_move(move.source_host, described,
+                                     live=move.live,
+                                     flavor_modes=wanted.subcores)
         except request.NoFit as e:
-            return str(e)
+            return e.need, e.host
+        except cpu_moves.MoveRefused as e:
+            return str(e), None
         return None
+
+
+def _named(need, hosts):
+    """A need and the hosts that cannot meet it, said once for all.
+
+    nova keeps 255 characters of the reason in the fault the user reads:
+    one host is described, several only named.
+    """
+    if len(hosts) == 1:
+        (name, have), = hosts.items()
+        if have:
+            return '%s; %s is %s' % (need, name, have)
+        return '%s (%s)' % (need, name)
+    return '%s (hosts: %s)' % (need, ', '.join(sorted(hosts)))

@@ -27,6 +27,7 @@ from tests.fixtures import power_libvirt
 from tests.functional import base
 
 FILTER = 'powerkvm_nova.scheduler.filters.PowerKVMEndiannessFilter'
+CPU_FILTER = 'powerkvm_nova.scheduler.filters.PowerKVMCpuFilter'
 WEIGHER = 'powerkvm_nova.scheduler.weighers.PowerKVMEndiannessWeigher'
 ARCH = {'ppc64': Endianness.BIG, 'ppc64le': Endianness.LITTLE}
 
@@ -39,7 +40,8 @@ class EndiannessTestBase(base.PowerKVMTestBase):
 
     def setUp(self):
         self.flags(available_filters=['nova.scheduler.filters.all_filters',
-                                      FILTER], group='filter_scheduler')
+                                      FILTER, CPU_FILTER],
+                   group='filter_scheduler')
         weighers = ['nova.scheduler.weights.all_weighers']
         if self.WEIGHER:
             weighers.append(WEIGHER)
@@ -56,6 +58,25 @@ class EndiannessTestBase(base.PowerKVMTestBase):
             result[host] = collections.Counter(
                 ARCH[dom._def['os']['arch']] for dom in conn._vms.values())
         return result
+
+    def watch_for_mixing(self):
+        """Record every definition that leaves a host mixed, as it happens.
+
+        In self.mixed_moments, as (host, endiannesses).
+        """
+        self.mixed_moments = []
+        for host, compute in self.computes.items():
+            conn = compute.driver._host.get_connection()
+            define = conn.defineXML
+
+            def checked(xml, conn=conn, define=define, host=host):
+                dom = define(xml)
+                colours = {ARCH[d._def['os']['arch']]
+                           for d in conn._vms.values()}
+                if len(colours) > 1:
+                    self.mixed_moments.append((host, colours))
+                return dom
+            conn.defineXML = checked
 
     def assert_never_mixed(self):
         for host, counts in self.colours().items():
@@ -234,19 +255,7 @@ class BurstTestCase(EndiannessTestBase):
 
     def setUp(self):
         super().setUp()
-        self.mixed_moments = []
-        for host, compute in self.computes.items():
-            conn = compute.driver._host.get_connection()
-            define = conn.defineXML
-
-            def checked(xml, conn=conn, define=define, host=host):
-                dom = define(xml)
-                colours = {ARCH[d._def['os']['arch']]
-                           for d in conn._vms.values()}
-                if len(colours) > 1:
-                    self.mixed_moments.append((host, colours))
-                return dom
-            conn.defineXML = checked
+        self.watch_for_mixing()
 
     def _wait_until_settled(self, ids):
         """Every server ACTIVE or ERROR (the computes build in parallel)."""

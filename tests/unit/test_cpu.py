@@ -353,7 +353,7 @@ class MovesTestCase(test.NoDBTestCase):
         moves.check_move(None, p8(1), live=True)
         for source, dest, message in (
                 (p8(1), p8(4), 'source is POWER8 whole-core mode (8 threads '
-                 'a core) and destination is POWER8 split-core mode 4'),
+                 'a core), destination is POWER8 split-core mode 4'),
                 (p8(2), p8(4), 'a guest keeps its split-core mode'),
                 (P9_HOST, p8(1), 'cannot live-migrate to an older POWER8'),
                 (p8(1), p8(1, smt=8), 'destination: POWER8 host has SMT on')):

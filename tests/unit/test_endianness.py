@@ -13,6 +13,7 @@
 import struct
 import threading
 
+import fixtures
 from nova import test
 
 from powerkvm_nova.endianness import detectors
@@ -225,6 +226,37 @@ class LedgerTestCase(test.NoDBTestCase):
         self.assertEqual({LE: 1}, book.counts())
         e = self.assertRaises(exception.PowerKVMError, book.check, 'n', BE)
         self.assertIn('1 little-endian guest', str(e))
+
+    def test_claim_that_lapses(self):
+        clock = self.useFixture(fixtures.MockPatch(
+            'powerkvm_nova.endianness.ledger.time.monotonic',
+            return_value=1000.0)).mock
+        book, source = self._ledger()
+        book.admit('mig', LE, lapse_after=600)
+        self.assertEqual(['mig'], book.lapsing())
+        clock.return_value = 1599.0
+        self.assertRaises(exception.PowerKVMError, book.admit, 'b', BE)
+        clock.return_value = 1600.0
+        self.assertEqual([], book.lapsing())
+        self.assertEqual({}, book.counts())
+        # the migration arrived after all: its domain counts for itself
+        book.admit('mig', LE, lapse_after=600)
+        source.domains['mig'] = LE
+        clock.return_value = 9999.0
+        self.assertEqual({LE: 1}, book.counts())
+        self.assertEqual([], book.lapsing())
+
+    def test_firm_claim_replaces_a_lapsing_one(self):
+        clock = self.useFixture(fixtures.MockPatch(
+            'powerkvm_nova.endianness.ledger.time.monotonic',
+            return_value=0.0)).mock
+        book, _ = self._ledger()
+        book.admit('a', BE, lapse_after=10)
+        book.admit('a', BE)
+        clock.return_value = 100.0
+        self.assertEqual({BE: 1}, book.counts())
+        book.committed('a')
+        self.assertEqual([], book.lapsing())
 
     def test_failed_spawn_releases(self):
         book, _ = self._ledger()
