@@ -6,7 +6,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 packages=(
-    libvirt-daemon-system libvirt-dev qemu-system-ppc qemu-utils
+    libvirt-daemon-system libvirt-dev qemu-system-ppc qemu-utils bindfs
     pkg-config gcc cpio xz-utils iproute2 git
 )
 

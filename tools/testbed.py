@@ -93,7 +93,7 @@ LIBVIRTD_LOG = '/var/log/libvirt/libvirtd.log'
 CAPABILITIES_CACHE = '/var/cache/libvirt/qemu/capabilities'
 READY_TIMEOUT = 30
 TOOLS = ('unshare', 'nsenter', 'ip', 'mount', 'libvirtd', 'virtlogd',
-         'virsh')
+         'virsh', 'bindfs')
 # Starts the holder in the background and prints its pid. sh exits at
 # once, so the holder is reparented to init, which reaps it when killed.
 HOLDER_SCRIPT = 'err=$1; shift; "$@" </dev/null >/dev/null 2>>"$err" & echo $!'
@@ -336,6 +336,15 @@ class TestBed(object):
             mounts.append((os.path.join(root, 'dbus'), '/run/dbus'))
         for source, target in mounts:
             self._in(host, 'mount', '--bind', source, target)
+        if self.storage == 'shared':
+            # libvirt migrates a guest whose disks it sees on a shared
+            # file system only (NFS, GlusterFS, Ceph...; otherwise "Migration
+            # without shared storage is unsafe", and nova sets no
+            # VIR_MIGRATE_UNSAFE). The hosts do share this directory, so
+            # they see it through a FUSE mirror typed fuse.glusterfs, which
+            # libvirt's virFileIsSharedFS takes as shared.
+            self._in(host, 'bindfs', '-o', 'subtype=glusterfs',
+                     self.instances_path, self.instances_path)
         if self.storage == 'local':
             # Now that the host has its own, hide the others' directories:
             # what a block migration fails to copy is then missing there.
@@ -454,6 +463,26 @@ class TestBed(object):
 
 # -- helpers -----------------------------------------------------------------
 
+# QEMU before 8.1 loses a TCG pseries guest's decrementer interrupt in a
+# migration (fixed by QEMU's "target/ppc: Migrate DECR SPR"): the guest
+# idles on the destination until another interrupt wakes it. Emulation
+# only: under KVM the decrementer is the CPU's. Debian 12 has QEMU 7.2.
+DECREMENTER_FIXED = (8, 1)
+
+
+def qemu_version(binary='qemu-system-ppc64'):
+    """(major, minor) of the QEMU the hosts run."""
+    words = subprocess.run([binary, '--version'], check=True,
+                           capture_output=True, text=True).stdout.split()
+    version = words[words.index('version') + 1]
+    return tuple(int(n) for n in version.split('.')[:2])
+
+
+def migration_loses_decrementer():
+    """Whether a migrated TCG guest needs waking (see DECREMENTER_FIXED)."""
+    return qemu_version() < DECREMENTER_FIXED
+
+
 def _check_prerequisites():
     if os.geteuid() != 0:
         raise TestBedError('the test bed needs root (namespaces, mounts, '
@@ -461,7 +490,7 @@ def _check_prerequisites():
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         raise TestBedError('missing %s: on Debian, apt-get install '
-                           'util-linux iproute2 mount libvirt-clients '
+                           'util-linux iproute2 mount libvirt-clients bindfs '
                            'libvirt-daemon-system' % ', '.join(missing))
 
 

@@ -211,8 +211,10 @@ class ConcurrentMovesTestCase(LiveMigrationTestBase):
         for t in threads:
             t.join()
         self.assertEqual([], errors)
+        # the source runs one live migration at a time
+        # ([DEFAULT] max_concurrent_live_migrations): the rest queue
         for server in les:
-            self._wait_for_migration_status(server, ['completed', 'error'])
+            self._wait_until_moved(server)
         servers = [self._wait_for_state_change(s, 'ACTIVE')
                    for s in les]
         servers += [self._wait_until_settled(s) for s in booted]
@@ -220,10 +222,21 @@ class ConcurrentMovesTestCase(LiveMigrationTestBase):
         self.assert_never_mixed()
         self.assert_nothing_leaked(servers)
 
+    def _wait_until_moved(self, server):
+        for _ in range(1200):
+            migrations = [m for m in self.admin_api.get_migrations()
+                          if m['instance_uuid'] == server['id']]
+            if migrations and migrations[0]['status'] in ('completed',
+                                                          'error'):
+                return
+            time.sleep(0.1)
+        self.fail('migration of %s not over: %s' % (server['id'],
+                                                    migrations))
+
     def _wait_until_settled(self, server):
         for _ in range(300):
             server = self.api.get_server(server['id'])
             if server['status'] in ('ACTIVE', 'ERROR'):
                 return server
-            threading.Event().wait(0.1)
+            time.sleep(0.1)
         self.fail('%s still building' % server['id'])

@@ -43,10 +43,6 @@ BOOT_TIMEOUT = 180
 TICK_TIMEOUT = 60
 TICK = re.compile(r'^POWERKVM-TICK (\d+)', re.M)
 BOOTED = 'POWERKVM-GUEST-BOOTED'
-# QEMU before 8.1 loses a TCG pseries guest's decrementer interrupt in a
-# migration (fixed by QEMU's "target/ppc: Migrate DECR SPR"): the guest
-# idles until some other interrupt wakes it. Debian 12 has QEMU 7.2.
-DECREMENTER_FIXED = (8, 1)
 
 DOMAIN_XML = """<domain type='qemu'>
   <name>{name}</name>
@@ -167,7 +163,7 @@ class TestBedTestCase(testtools.TestCase):
         self.assertEqual(dest_ns, _link('/proc/%d/ns/net' % qemu))
         # Ticks from now on are the destination's: the source's is gone.
         last = max(_ticks(logs))
-        if _qemu_version() < DECREMENTER_FIXED:
+        if testbed.migration_loses_decrementer():
             _kick(bed, DEST)
         tick = self._wait_for_tick(logs, last, TICK_TIMEOUT)
         # One guest, on and on: every tick once, none after a second boot.
@@ -285,12 +281,6 @@ def _kick(bed, host):
     capacity = int(info[info.index('Capacity:') + 1])
     _virsh(bed, host, 'blockresize', DOMAIN, 'vda',
            '%dB' % (capacity + 1024 * 1024))
-
-
-def _qemu_version():
-    words = _output('qemu-system-ppc64', '--version').split()
-    version = words[words.index('version') + 1]
-    return tuple(int(n) for n in version.split('.')[:2])
 
 
 def _namespaces(pids):

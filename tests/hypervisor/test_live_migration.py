@@ -1,0 +1,124 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Live migration through nova and PowerKVMDriver between two real hosts.
+
+A running little-endian Linux guest moves from one libvirt host to the other
+(tools/testbed.py) through nova's API, and goes on running: its console
+keeps counting and it does not boot again. The destination's libvirtd
+killed mid-migration leaves the guest running on its source and nothing on
+the destination.
+"""
+
+import re
+import signal
+import time
+
+import libvirt
+import libvirt_qemu
+
+
+from powerkvm_nova.endianness import Endianness
+from tests.hypervisor import base
+from tests.hypervisor import two_hosts
+
+SOURCE, DEST = two_hosts.SOURCE, two_hosts.DEST
+
+
+class LiveMigrationTestCase(two_hosts.TwoHostTestBase):
+
+    def boot_running_guest(self):
+        server = self._create_server(
+            image_uuid=self.little_endian_linux_image(), networks='none',
+            host=SOURCE)
+        self.wait_for_console(server, 'POWERKVM-GUEST-READY')
+        self.wait_for_tick_after(server, 0)
+        return server
+
+    def assert_ledgers(self, holds):
+        for host, endianness in holds.items():
+            ledger = self.computes[host].driver.ledger
+            self.assertEqual(endianness, ledger.holds(), host)
+            self.assertEqual({}, ledger._reserved, host)
+
+    def test_running_guest_moves_and_keeps_running(self):
+        server = self.boot_running_guest()
+        last = max(self.ticks(server))
+        started = time.monotonic()
+        self.live_migrate(server, DEST)
+        migration = self.wait_for_migration(server, ['completed', 'error',
+                                                     'failed'])
+        took = time.monotonic() - started
+        self.assertEqual('completed', migration['status'])
+        server = self._wait_for_server_parameter(
+            server, {'OS-EXT-SRV-ATTR:host': DEST, 'status': 'ACTIVE'})
+        self.assertIsNone(self.domain_on(SOURCE, server))
+        dom = self.domain_on(DEST, server)
+        self.assertTrue(dom.isActive())
+        self.assertTrue(dom.isPersistent())
+        self.assert_ledgers({SOURCE: None, DEST: Endianness.LITTLE})
+        # the same guest: it counts on from where it was, never boots again
+        self.wake_after_migration(DEST, server)
+        tick = self.wait_for_tick_after(server, last)
+        self.assertLessEqual(self.console(server).count(two_hosts.BOOTED), 1)
+        ticks = self.ticks(server)
+        self.assertEqual(list(range(ticks[0], ticks[-1] + 1)), ticks)
+        base.record_figure('live migration through nova, API to completed '
+                           '(s)', '%.1f' % took)
+        print('migrated in %.1f s; guest tick %d before, %d after'
+              % (took, last, tick))
+
+    def test_destination_libvirtd_killed_mid_migration(self):
+        server = self.boot_running_guest()
+        # slow enough to be caught in flight: 512 MiB at 4 MiB/s
+        self.flags(live_migration_bandwidth=4, group='libvirt')
+        self.live_migrate(server, DEST)
+        deadline = time.monotonic() + 60
+        while self.domain_on(DEST, server) is None:
+            self.assertLess(time.monotonic(), deadline,
+                            'the migration never reached %s' % DEST)
+            time.sleep(0.05)
+        self.bed.stop_libvirtd(DEST, signal.SIGKILL)
+        migration = self.wait_for_migration(server, ['error', 'failed'])
+        self.bed.start_libvirtd(DEST)
+        self.reconnect(DEST)
+        # nova 34 sets the server to ERROR when the libvirt migration
+        # fails; the guest runs on, on its source
+        server = self.api.get_server(server['id'])
+        self.assertEqual(SOURCE, server['OS-EXT-SRV-ATTR:host'])
+        self.assertTrue(self.domain_on(SOURCE, server).isActive())
+        # running, not paused: its timebase (QEMU's virtual clock, which
+        # stops while a guest is paused) goes on
+        dom = self.domain_on(SOURCE, server)
+        self.assertEqual(libvirt.VIR_DOMAIN_RUNNING, dom.state()[0])
+        first = self.timebase(dom)
+        time.sleep(2)
+        self.assertGreater(self.timebase(dom), first)
+        # nothing on the destination: no domain, no claim once nova's
+        # periodic task has run there
+        self.assertEqual([], self.hosts[DEST].listAllDomains())
+        self._run_periodics()
+        self.assert_ledgers({SOURCE: Endianness.LITTLE, DEST: None})
+        allocations = self._get_allocations_by_server_uuid(server['id'])
+        self.assertEqual([self._get_provider_uuid_by_host(SOURCE)],
+                         list(allocations))
+        print('migration %s; server %s on %s, guest running'
+              % (migration['status'], server['status'], SOURCE))
+
+    @staticmethod
+    def timebase(dom):
+        """The guest CPU's timebase register, from QEMU's monitor."""
+        registers = libvirt_qemu.qemuMonitorCommand(
+            dom, 'info registers',
+            libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
+        # "TB <upper 32 bits> <the 64 bits>", in decimal
+        return int(re.search(r'^TB \d+ (\d+)', registers, re.M).group(1))

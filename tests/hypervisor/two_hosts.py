@@ -1,0 +1,133 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""nova with two PowerKVM computes on two real libvirt hosts.
+
+The hosts are tools/testbed.py's: each its own network namespace, libvirtd,
+host UUID and hostname, sharing the instances directory. nova's services
+run in this process; each compute talks to its host's libvirtd over its
+UNIX socket, and migrates peer to peer to qemu+tcp://<host>/system, which
+the source host resolves to the destination's namespace address.
+"""
+
+import re
+import time
+
+import libvirt
+
+from tests.hypervisor import base
+from tools import testbed
+
+SOURCE, DEST = 'pkvm-a', 'pkvm-b'
+TICK = re.compile(r'POWERKVM-TICK (\d+)')
+BOOTED = 'POWERKVM-GUEST-BOOTED'
+
+
+class TwoHostTestBase(base.RealHypervisorTestBase):
+
+    STATE_DIR = '/run/pkvm-testbed-nova'
+    DATA_DIR = '/var/lib/pkvm-testbed-nova'
+    MIGRATION_TIMEOUT = 180
+
+    def setUp(self):
+        self.bed = testbed.TestBed(hosts=(SOURCE, DEST), storage='shared',
+                                   state_dir=self.STATE_DIR,
+                                   data_dir=self.DATA_DIR)
+        self.bed.up()
+        self.addCleanup(self.bed.down)
+        self.hosts = {}
+        super().setUp()
+        self.instances_path = self.bed.instances_path
+
+    def _setup_compute_service(self):
+        self.flags(instances_path=self.bed.instances_path)
+        for host in (SOURCE, DEST):
+            self.flags(connection_uri=self.bed.uri(host), group='libvirt')
+            self.start_real_compute(host)
+            self.reconnect(host)
+        self.addCleanup(self._disconnect)
+
+    def reconnect(self, host):
+        """This test's own connection to host's libvirtd (again)."""
+        old = self.hosts.get(host)
+        self.hosts[host] = libvirt.open(self.bed.uri(host))
+        if old is not None:
+            self._close(old)
+
+    def _disconnect(self):
+        for conn in self.hosts.values():
+            self._close(conn)
+
+    @staticmethod
+    def _close(conn):
+        try:
+            conn.close()
+        except libvirt.libvirtError:
+            pass  # its libvirtd was killed: nothing to close
+
+    # -- guests on the hosts ----------------------------------------------
+
+    def domain_on(self, host, server):
+        """The server's domain on host, or None."""
+        try:
+            return self.hosts[host].lookupByUUIDString(server['id'])
+        except libvirt.libvirtError:
+            return None
+
+    def ticks(self, server):
+        return [int(n) for n in TICK.findall(self.console(server))]
+
+    def wait_for_tick_after(self, server, last, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            later = [t for t in self.ticks(server) if t > last]
+            if later:
+                return later[0]
+            time.sleep(0.5)
+        self.fail('no tick after %d on the console of %s in %ss:\n%s'
+                  % (last, server['id'], timeout,
+                     self.console(server)[-2000:]))
+
+    def wake_after_migration(self, host, server):
+        """Wake a migrated guest whose decrementer QEMU < 8.1 lost.
+
+        Growing its disk by 1 MiB raises a virtio configuration interrupt;
+        leaving idle, the guest kernel programs its decrementer again.
+        """
+        if not testbed.migration_loses_decrementer():
+            return
+        dom = self.domain_on(host, server)
+        capacity = dom.blockInfo('vda')[0]
+        dom.blockResize('vda', capacity + 1024 * 1024,
+                        libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+
+    # -- migrations -------------------------------------------------------
+
+    def live_migrate(self, server, host):
+        self.api.post_server_action(server['id'], {'os-migrateLive': {
+            'host': host, 'block_migration': 'auto'}})
+
+    def migration_of(self, server):
+        migrations = [m for m in self.admin_api.get_migrations()
+                      if m['instance_uuid'] == server['id']]
+        return migrations[0] if migrations else None
+
+    def wait_for_migration(self, server, statuses):
+        deadline = time.monotonic() + self.MIGRATION_TIMEOUT
+        while time.monotonic() < deadline:
+            migration = self.migration_of(server)
+            if migration and migration['status'] in statuses:
+                return migration
+            time.sleep(0.2)
+        self.fail('migration of %s not %s after %ss: %s'
+                  % (server['id'], statuses, self.MIGRATION_TIMEOUT,
+                     self.migration_of(server)))
