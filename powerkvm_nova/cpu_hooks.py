@@ -59,16 +59,30 @@ class CpuHooks:
     def _cpu_stats(self):
         return self.power_host.stats() if self.power_host else {}
 
+    def _vcpu_capacity(self):
+        """The VCPUs this host offers (hardware threads), or None.
+
+        None leaves nova's count: with cpu_shared_set the operator has
+        counted the CPUs guests get.
+        """
+        if self.power_host is None or CONF.compute.cpu_shared_set:
+            return None
+        return self.power_host.vcpu_capacity or None
+
+    def _cpu_resources(self):
+        # The compute node's vcpus (os-hypervisors, nova's CPU weigher)
+        # agree with placement's VCPU total.
+        capacity = self._vcpu_capacity()
+        return {'vcpus': capacity} if capacity else {}
+
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
         super().update_provider_tree(provider_tree, nodename,
                                      allocations=allocations)
         if self.power_host is None:
             return
-        capacity = self.power_host.vcpu_capacity
+        capacity = self._vcpu_capacity()
         inventory = provider_tree.data(nodename).inventory
-        # With cpu_shared_set the operator has counted the CPUs guests get.
-        if (capacity and 'VCPU' in inventory and
-                not CONF.compute.cpu_shared_set):
+        if capacity and 'VCPU' in inventory:
             inventory['VCPU'].update(total=capacity, max_unit=capacity)
             provider_tree.update_inventory(nodename, inventory)
         traits = self.power_host.traits()

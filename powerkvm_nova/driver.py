@@ -93,6 +93,7 @@ class PowerKVMDriver(move_hooks.ColdMoveHooks,
 
     def get_available_resource(self, nodename):
         data = super().get_available_resource(nodename)
+        data.update(self._cpu_resources())
         data['stats'] = dict(data.get('stats') or {},
                              **self._endianness_stats(), **self._cpu_stats())
         return data

@@ -32,11 +32,14 @@ p9 (POWER9). The story, every step checked:
 5. a table of hosts, guests, endianness and topology, then "every check
    passed" or the list of what failed (exit status 1).
 
-The hosts are simulated: nova's fake libvirt made to look like POWER hosts
-(tests/fixtures/power_libvirt.py), as the functional tests use. Real mode
-(three real libvirtds with QEMU, in network namespaces) needs the namespace
-test bed; until the demo drives it, the simulated story runs and the demo
-says why. It finishes in well under a minute.
+With root, libvirtd, QEMU and the test guest (tools/setup-host.sh), the
+hosts are real: three libvirtds, each in its own network namespace
+(tools/testbed.py), running pseries guests under QEMU's emulation of POWER
+(TCG, one thread a guest core), described to their drivers as the POWER
+hosts they play; a few minutes. Otherwise, or with --simulated, they are
+nova's fake libvirt made to look like POWER hosts
+(tests/fixtures/power_libvirt.py), as the functional tests use, in well
+under a minute. The demo says which.
 
 Usage: python tools/demo.py [--simulated]
 """
@@ -76,6 +79,7 @@ class Host:
     memory_gb: int
 
 
+THREADS = {'POWER8': 8, 'POWER9': 4}
 HOSTS = (Host('p8-whole', 'POWER8', 1, 64),
          Host('p8-split4', 'POWER8', 4, 64),
          Host('p9', 'POWER9', 1, 32))
@@ -227,7 +231,8 @@ class Story:
       host's hypervisor has, whoever defined them;
     - mixed_moments(): [host name] of each moment a host had domains of
       both endiannesses, seen as they were defined;
-    - domain_xml(server): the server's domain XML, parsed (lxml).
+    - domain_xml(server): the server's domain XML, parsed (lxml);
+    - expected_topology(boot): the (sockets, cores, threads) it must get.
     """
 
     REPORT = None           # a Report, set before the case runs
@@ -397,8 +402,9 @@ class Story:
                        '%s ACTIVE on %s' % (boot.name, boot.host),
                        '%s on %s%s' % (server['status'], host,
                                        _fault_text(server)))
-            self.check(topology == boot.topology, '%s topology %s'
-                       % (boot.name, topology_text(boot.topology)),
+            expected = self.expected_topology(boot)
+            self.check(topology == expected, '%s topology %s'
+                       % (boot.name, topology_text(expected)),
                        topology_text(topology))
         self.check_never_mixed()
 
@@ -746,6 +752,9 @@ class SimulatedHosts:
     def mixed_moments(self):
         return list(self._mixed)
 
+    def expected_topology(self, boot):
+        return boot.topology
+
     def demo_images(self):
         return dict(self.images)
 
@@ -762,6 +771,99 @@ def simulated_demo():
         pass
 
     return SimulatedDemo('test_story')
+
+
+class RealHosts:
+    """The hosts layer on real libvirt hosts, QEMU emulating POWER (TCG).
+
+    Three libvirt hosts from tools/testbed.py (each its own network
+    namespace, libvirtd, host UUID and hostname; shared instance storage),
+    each described to its driver by the static probe as the POWER host it
+    plays. The guests are real pseries machines: the little-endian one
+    boots Debian's ppc64el kernel, the big-endian one runs SLOF.
+    """
+
+    HOSTS_KIND = ('REAL -- three libvirtds, each in its own network '
+                  'namespace (tools/testbed.py), with QEMU emulating POWER '
+                  '(TCG: one thread a guest core); guests are real pseries '
+                  'machines')
+    BOOT_TIMEOUT = 300
+    MIGRATION_TIMEOUT = 300
+    STATE_DIR = '/run/pkvm-testbed-demo'
+    DATA_DIR = '/var/lib/pkvm-testbed-demo'
+
+    def _setup_compute_service(self):
+        pass  # start_hosts() starts them, on the test bed
+
+    def start_hosts(self):
+        from tools import testbed
+        say('   starting three libvirt hosts (tools/testbed.py)...')
+        self.bed = testbed.TestBed(hosts=[h.name for h in HOSTS],
+                                   storage='shared',
+                                   state_dir=self.STATE_DIR,
+                                   data_dir=self.DATA_DIR)
+        self.bed.up()
+        self.addCleanup(self.bed.down)
+        self.instances_path = self.bed.instances_path
+        self.flags(instances_path=self.bed.instances_path)
+        self._mixed = []
+        self._conns = {}
+        for host in HOSTS:
+            self.flags(connection_uri=self.bed.uri(host.name),
+                       group='libvirt')
+            # POWER9 scale-out cores run 4 threads, POWER8 cores 8
+            self.flags(static_generation=host.generation,
+                       static_threads_per_core=THREADS[host.generation],
+                       static_subcores_per_core=host.subcores_per_core,
+                       group='powerkvm')
+            compute = self.start_real_compute(host.name)
+            self._conns[host.name] = compute.driver._host.get_connection()
+            self._watch(host.name, compute.driver._host)
+
+    def _watch(self, name, host):
+        define = host.write_instance_config
+
+        def checked(xml):
+            guest = define(xml)
+            if len(set(self.host_domains(name).values())) > 1:
+                self._mixed.append(name)
+            return guest
+        host.write_instance_config = checked
+
+    def mixed_moments(self):
+        return list(self._mixed)
+
+    def demo_images(self):
+        return {'le': self.little_endian_linux_image(),
+                'be': self.big_endian_image()}
+
+    def host_domains(self, name):
+        from lxml import etree
+        return {dom.UUIDString(): etree.fromstring(dom.XMLDesc(0)).find(
+            './os/type').get('arch')
+            for dom in self._conns[name].listAllDomains()}
+
+    def domain_xml(self, server):
+        from lxml import etree
+        for conn in self._conns.values():
+            for dom in conn.listAllDomains():
+                if dom.UUIDString() == server['id']:
+                    return etree.fromstring(dom.XMLDesc(0))
+        raise LookupError('no domain for %s' % server['id'])
+
+    def expected_topology(self, boot):
+        # TCG runs one thread a guest core (the driver logs why)
+        vcpus = {f.name: f.vcpus for f in FLAVORS}[boot.flavor]
+        return (1, vcpus, 1)
+
+
+def real_demo():
+    from tests.hypervisor import base
+
+    class RealDemo(Story, RealHosts, base.RealHypervisorTestBase):
+        pass
+
+    return RealDemo('test_story')
 
 
 def real_hypervisor_problem():
@@ -787,12 +889,15 @@ def test_bed_problem():
     """Why the real hosts cannot be started, or None.
 
     Each real host needs a libvirtd of its own (computes sharing one
-    libvirtd would share their guests, and the endianness rule with them),
-    so real mode needs the namespace test bed, which the demo does not
-    drive yet.
+    libvirtd would share their guests, and the endianness rule with them):
+    the namespace test bed, which needs root and its tools.
     """
-    return ('libvirtd and QEMU are here, but real mode needs the namespace '
-            'test bed (a libvirtd a host), which the demo does not drive yet')
+    from tools import testbed
+    try:
+        testbed.check_prerequisites()
+    except testbed.TestBedError as e:
+        return str(e)
+    return None
 
 
 def main():
@@ -804,7 +909,7 @@ def main():
     started = time.monotonic()
     problem = ('--simulated asked for it' if args.simulated
                else real_hypervisor_problem() or test_bed_problem())
-    case = simulated_demo()
+    case = simulated_demo() if problem else real_demo()
     report = case.REPORT = Report()
     say('PowerKVM demo')
     say('  nova:  API, conductor, scheduler and placement in this process, '
@@ -812,7 +917,9 @@ def main():
     say('         services running PowerKVMDriver: %s'
         % ', '.join(h.name for h in HOSTS))
     say_wrapped('hosts: %s' % case.HOSTS_KIND, '  ', ' ' * 7)
-    say_wrapped('(real libvirtd + QEMU not used: %s)' % problem, ' ' * 9)
+    if problem:
+        say_wrapped('(real libvirtd + QEMU not used: %s)' % problem,
+                    ' ' * 9)
     # nova's logs go to the test's capture; the handler nova.test installs
     # on stdout at import would print what nova's threads log after it
     root = logging.getLogger()

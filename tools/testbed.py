@@ -207,7 +207,7 @@ class TestBed(object):
 
     def up(self):
         """Start the bed, after cleaning up what an earlier run left."""
-        _check_prerequisites()
+        check_prerequisites()
         self.down()
         try:
             self._make_dirs()
@@ -483,7 +483,8 @@ def migration_loses_decrementer():
     return qemu_version() < DECREMENTER_FIXED
 
 
-def _check_prerequisites():
+def check_prerequisites():
+    """Raise TestBedError saying what the machine lacks for a bed."""
     if os.geteuid() != 0:
         raise TestBedError('the test bed needs root (namespaces, mounts, '
                            'libvirtd)')

@@ -12,6 +12,8 @@
 
 """A micro-threading flavor on the real libvirtd and QEMU (TCG)."""
 
+import os
+
 from tests.hypervisor import base
 
 
@@ -41,5 +43,16 @@ class MicroThreadingGuestTestCase(base.RealHypervisorTestBase):
         rp = self._get_provider_uuid_by_host(base.HOST)
         self.assertIn('CUSTOM_POWERKVM_SUBCORES_PER_CORE_4',
                       self._get_provider_traits(rp))
+        # Its VCPUs are hardware threads, 8 a POWER8 core, in placement and
+        # in the compute node (os-hypervisors, nova's CPU weigher) alike,
+        # whatever this machine's own CPU count.
+        threads = 8 * os.cpu_count()
+        self.assertEqual(
+            threads, self._get_provider_inventory(rp)['VCPU']['total'])
+        self.admin_api.microversion = '2.87'  # vcpus left the API at 2.88
+        hypervisor = self.admin_api.api_get(
+            '/os-hypervisors/detail').body['hypervisors'][0]
+        self.admin_api.microversion = 'latest'
+        self.assertEqual(threads, hypervisor['vcpus'])
         self._delete_server(server)
         self.assert_nothing_left(server)
