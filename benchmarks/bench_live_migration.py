@@ -57,15 +57,8 @@ class LiveMigrationBenchmark(two_hosts.TwoHostTestBase):
         return stats.get('downtime')
 
     def _through_nova(self, server, dest):
-        start = time.monotonic()
-        self.live_migrate(server, dest)
-        migration = self.wait_for_migration(server, ['completed', 'error',
-                                                     'failed'])
-        elapsed = time.monotonic() - start
-        self.assertEqual('completed', migration['status'])
-        self._wait_for_server_parameter(
-            server, {'OS-EXT-SRV-ATTR:host': dest, 'status': 'ACTIVE'})
-        return elapsed, self._downtime_ms(dest, server)
+        return (self.live_migrate_and_wait(server, dest),
+                self._downtime_ms(dest, server))
 
     def _with_virsh(self, server, source, dest):
         name = self.domain_on(source, server).name()

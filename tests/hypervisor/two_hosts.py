@@ -116,6 +116,18 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
         self.api.post_server_action(server['id'], {'os-migrateLive': {
             'host': host, 'block_migration': 'auto'}})
 
+    def live_migrate_and_wait(self, server, host):
+        """Seconds from the API call to the migration's 'completed'."""
+        started = time.monotonic()
+        self.live_migrate(server, host)
+        migration = self.wait_for_migration(server, ['completed', 'error',
+                                                     'failed'])
+        took = time.monotonic() - started
+        self.assertEqual('completed', migration['status'])
+        self._wait_for_server_parameter(
+            server, {'OS-EXT-SRV-ATTR:host': host, 'status': 'ACTIVE'})
+        return took
+
     def migration_of(self, server):
         migrations = [m for m in self.admin_api.get_migrations()
                       if m['instance_uuid'] == server['id']]
