@@ -29,7 +29,6 @@ and prints each with the ratios. Needs root and a running libvirtd.
 Usage: python benchmarks/bench_admission.py [--guests N] [--json FILE]
 """
 
-import argparse
 import itertools
 import statistics
 import sys
@@ -79,10 +78,7 @@ def _per_call(fn, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--guests', type=int, default=1000)
-    parser.add_argument('--json', help='also write the figures here')
-    args = parser.parse_args()
+    args = common.arguments(__doc__, guests=1000)
 
     conn = libvirt.open(URI)
     _clean(conn)

@@ -26,7 +26,6 @@ Needs root, a running libvirtd and qemu-img.
 Usage: python benchmarks/bench_images.py [--rounds N] [--json FILE]
 """
 
-import argparse
 import collections
 import os
 import statistics
@@ -118,10 +117,7 @@ class ImageSpawnBenchmark(base.RealHypervisorTestBase):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=3)
-    parser.add_argument('--json', help='also write the figures here')
-    args = parser.parse_args()
+    args = common.arguments(__doc__, rounds=3)
     ImageSpawnBenchmark.ROUNDS = args.rounds
     if not common.run_case(ImageSpawnBenchmark(
             'test_spawn_from_cached_images')) or not FIGURES:

@@ -26,7 +26,6 @@ Needs root, bindfs, libvirtd and the test guest (tools/setup-host.sh).
 Usage: python benchmarks/bench_live_migration.py [--rounds N] [--json FILE]
 """
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -102,10 +101,7 @@ class LiveMigrationBenchmark(two_hosts.TwoHostTestBase):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=3)
-    parser.add_argument('--json', help='also write the figures here')
-    args = parser.parse_args()
+    args = common.arguments(__doc__, rounds=3)
     LiveMigrationBenchmark.ROUNDS = args.rounds
     if not common.run_case(LiveMigrationBenchmark('test_live_migration')) \
             or not FIGURES:

@@ -20,7 +20,6 @@ and update_provider_tree() timed in the same run.
 Usage: python benchmarks/bench_resources.py [--guests N] [--json FILE]
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -110,10 +109,7 @@ class ResourcesBenchmark(test.TestCase):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--guests', type=int, default=500)
-    parser.add_argument('--json', help='also write the figures here')
-    args = parser.parse_args()
+    args = common.arguments(__doc__, guests=500)
     ResourcesBenchmark.GUESTS = args.guests
     if not common.run_case(ResourcesBenchmark('test_resources')) or \
             not FIGURES:

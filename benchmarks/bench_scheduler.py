@@ -22,7 +22,6 @@ driver sends (powerkvm_cpu_*, powerkvm_endianness). The request is a
 Usage: python benchmarks/bench_scheduler.py [--hosts N] [--json FILE]
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -84,11 +83,7 @@ def timed(fn, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--hosts', type=int, default=10000)
-    parser.add_argument('--repeat', type=int, default=5)
-    parser.add_argument('--json', help='also write the figures here')
-    args = parser.parse_args()
+    args = common.arguments(__doc__, hosts=10000, repeat=5)
     objects.register_all()
     states = hosts(args.hosts)
     baseline = image_props_filter.ImagePropertiesFilter()

@@ -25,7 +25,6 @@ Needs root, a running libvirtd and qemu-img.
 Usage: python benchmarks/bench_spawn.py [--rounds N] [--json FILE]
 """
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -91,10 +90,7 @@ class SpawnBenchmark(base.RealHypervisorTestBase):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=9)
-    parser.add_argument('--json', help='also write the figures here')
-    args = parser.parse_args()
+    args = common.arguments(__doc__, rounds=9)
     SpawnBenchmark.ROUNDS = args.rounds
     if not common.run_case(SpawnBenchmark('test_spawn')) or not FIGURES:
         return 1

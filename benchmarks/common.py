@@ -12,9 +12,22 @@
 
 """What every benchmark does with its figures and its test harness."""
 
+import argparse
 import json
 import sys
 import unittest
+
+
+def arguments(doc, **counts):
+    """A benchmark's command line: --json FILE and --NAME N for each count.
+
+    The counts' values are their defaults; doc's first line describes it.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in counts.items():
+        parser.add_argument('--' + name, type=int, default=default)
+    parser.add_argument('--json', help='also write the figures here')
+    return parser.parse_args()
 
 
 def run_case(case):
