@@ -121,8 +121,8 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
         """(what the request needs, what this host is), or None: it fits."""
         described = cpu_host.PowerHost.from_stats(host_state.stats)
         if described is None:
-            return (('a POWER host', 'reports no POWER CPU description')
-                    if wanted.constrained else None)
+            return (('the flavor needs a host that reports its POWER CPU '
+                     'mode', None) if wanted.constrained else None)
         try:
             request.check_fit(wanted, described)
             if move is not None:

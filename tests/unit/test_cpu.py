@@ -369,3 +369,46 @@ class MovesTestCase(test.NoDBTestCase):
                               p8(1), p8(4), live=False)
         self.assertIn('resize to a flavor with powerkvm:subcores_per_core',
                       str(e))
+
+
+class CpuFilterReasonTestCase(test.NoDBTestCase):
+    """The reason the filter gives when no host is left, once per need."""
+
+    def _refuse(self, specs, hosts):
+        from nova import objects
+        from nova.scheduler import host_manager
+
+        from powerkvm_nova.scheduler import filters
+        spec = objects.RequestSpec(
+            flavor=objects.Flavor(vcpus=4, extra_specs=specs),
+            image=objects.ImageMeta.from_dict({}))
+        states = []
+        for name, stats in hosts.items():
+            state = host_manager.HostState(name, name, 'cell1')
+            state.stats = stats
+            states.append(state)
+        e = self.assertRaises(
+            nova_exception.NoValidHost,
+            filters.PowerKVMCpuFilter().filter_all, states, spec)
+        return str(e)
+
+    def test_hosts_with_no_description(self):
+        reason = self._refuse({request.MICRO_THREADING: 'required'},
+                              {'x86-1': {}, 'x86-2': {}})
+        self.assertIn('the flavor needs a host that reports its POWER CPU '
+                      'mode (hosts: x86-1, x86-2)', reason)
+        reason = self._refuse({request.MICRO_THREADING: 'required'},
+                              {'x86-1': {}})
+        self.assertIn('the flavor needs a host that reports its POWER CPU '
+                      'mode (x86-1)', reason)
+
+    def test_one_host_described_several_named(self):
+        whole = p8(1).stats()
+        reason = self._refuse({request.MICRO_THREADING: 'required'},
+                              {'p8': whole})
+        self.assertIn('the flavor needs micro-threading (split-core mode 2 '
+                      'or 4); p8 is POWER8 whole-core mode', reason)
+        reason = self._refuse({request.MICRO_THREADING: 'required'},
+                              {'p8': whole, 'p8b': whole})
+        self.assertIn('(hosts: p8, p8b)', reason)
+        self.assertNotIn('p8 is', reason)
