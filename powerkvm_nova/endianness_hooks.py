@@ -195,13 +195,14 @@ class EndiannessHooks:
             self._recorded_endianness(instance).arch
         return metadata
 
-    def _reserve_arrival(self, instance, lapse_after=None):
+    def _reserve_arrival(self, instance, lapse_after=None,
+                         error=nova_exception.MigrationError):
         try:
             self.ledger.admit(instance.uuid,
                               self._recorded_endianness(instance),
                               lapse_after=lapse_after)
         except exception.PowerKVMError as e:
-            raise nova_exception.MigrationError(reason=str(e))
+            raise error(reason=str(e))
 
     def check_can_live_migrate_destination(self, context, instance,
                                            src_compute_info, dst_compute_info,
@@ -211,13 +212,9 @@ class EndiannessHooks:
         # endianness meanwhile is refused, not the migration later. nova
         # tells the destination nothing when the move fails before it
         # starts here, so the claim also lapses by itself.
-        try:
-            self.ledger.admit(instance.uuid,
-                              self._recorded_endianness(instance),
-                              lapse_after=CONF.powerkvm.
-                              migration_claim_timeout)
-        except exception.PowerKVMError as e:
-            raise nova_exception.MigrationPreCheckError(reason=str(e))
+        self._reserve_arrival(
+            instance, lapse_after=CONF.powerkvm.migration_claim_timeout,
+            error=nova_exception.MigrationPreCheckError)
         try:
             return super().check_can_live_migrate_destination(
                 context, instance, src_compute_info, dst_compute_info,
