@@ -157,6 +157,14 @@ class HostLedger:
             if lapse_after is not None:
                 self._lapses[uuid] = time.monotonic() + lapse_after
 
+    def check(self, uuid, endianness):
+        """Would admit() take this guest now? Reserves nothing.
+
+        :raises PowerKVMError: the host runs guests of the other endianness
+        """
+        with self._lock:
+            self._refuse_other(uuid, Endianness(endianness))
+
     def _refuse_other(self, uuid, endianness):
         self._refresh()
         counts = self._counts(excluding=uuid)

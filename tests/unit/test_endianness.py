@@ -220,6 +220,13 @@ class LedgerTestCase(test.NoDBTestCase):
         book.admit('a', BE)
         self.assertRaises(exception.PowerKVMError, book.admit, 'b', LE)
 
+    def test_check_reserves_nothing(self):
+        book, _ = self._ledger(g=LE)
+        book.check('n', LE)
+        self.assertEqual({LE: 1}, book.counts())
+        e = self.assertRaises(exception.PowerKVMError, book.check, 'n', BE)
+        self.assertIn('1 little-endian guest', str(e))
+
     def test_claim_that_lapses(self):
         clock = self.useFixture(fixtures.MockPatch(
             'powerkvm_nova.endianness.ledger.time.monotonic',
