@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 packages=(
     libvirt-daemon-system libvirt-dev qemu-system-ppc qemu-utils bindfs
+    rabbitmq-server
     pkg-config gcc cpio xz-utils iproute2 git
 )
 
@@ -39,6 +40,16 @@ done
 virsh -c qemu:///system version >/dev/null \
     || { echo "setup-host: libvirtd does not answer on qemu:///system" >&2; exit 1; }
 echo "setup-host: libvirtd up ($(virsh -c qemu:///system version | grep -i 'hypervisor' | xargs))"
+
+# The message bus between nova's control plane and the test bed's
+# nova-computes, which run as processes of their own (tests/hypervisor).
+if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    echo "setup-host: starting rabbitmq-server"
+    service rabbitmq-server start >/dev/null
+fi
+rabbitmqctl -q await_startup --timeout 60 \
+    || { echo "setup-host: rabbitmq-server does not start" >&2; exit 1; }
+echo "setup-host: rabbitmq-server up"
 
 python3 -m tox --version >/dev/null 2>&1 || {
     echo "setup-host: installing tox"

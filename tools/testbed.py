@@ -49,8 +49,8 @@ Why it is built this way:
 * Each holder has PKVM_TESTBED_HOLDER=<state dir>/<name> in its
   environment, so down() (and up(), which starts with it) finds every
   holder of the bed, even one a killed process had no time to record. It
-  kills every process in the holders' network namespaces: holders, daemons
-  and QEMUs. That frees the namespaces, and with them the bridge, the veths
+  kills every process in the holders' network or mount namespaces:
+  holders, daemons, QEMUs and what spawn() started. That frees the namespaces, and with them the bridge, the veths
   and every mount (none is made in the root namespace); then it removes
   the directories. <state dir>/bed.json tells the hosts and data dir.
 """
@@ -190,12 +190,24 @@ class TestBed(object):
         kwargs.setdefault('check', True)
         return subprocess.run(self._nsenter(host, argv), **kwargs)
 
-    def _nsenter(self, name, argv):
+    def spawn(self, host, argv, **kwargs):
+        """subprocess.Popen(argv) on host's files, in the machine's network.
+
+        In host's mount and UTS namespaces (its instances directory, its
+        libvirt socket, its hostname) but the root network namespace: how
+        a host's nova-compute reaches a control plane (message bus,
+        placement) served on this machine's loopback. down() kills it too.
+        """
+        return subprocess.Popen(
+            self._nsenter(host, argv, ['--mount', '--uts']), **kwargs)
+
+    def _nsenter(self, name, argv, namespaces=None):
         if name not in self._holders:
             raise TestBedError('%s is not part of the running bed in %s'
                                % (name, self.state_dir))
-        namespaces = ['--net'] if name == SWITCH else [
-            '--net', '--mount', '--uts']
+        if namespaces is None:
+            namespaces = ['--net'] if name == SWITCH else [
+                '--net', '--mount', '--uts']
         return (['nsenter', '-t', str(self._holders[name])] + namespaces
                 + ['--'] + list(argv))
 
@@ -417,9 +429,10 @@ class TestBed(object):
         self._holders = {}
 
     def processes(self):
-        """PIDs of every process in the bed: holders, daemons and QEMUs."""
+        """PIDs of every process in the bed: holders, daemons, QEMUs and
+        whatever spawn() started."""
         namespaces = self._namespaces()
-        return [pid for pid in _pids() if _net_namespace(pid) in namespaces]
+        return [pid for pid in _pids() if _namespaces_of(pid) & namespaces]
 
     def _live(self, name):
         """Whether name's holder runs (its pid is not someone else's)."""
@@ -427,12 +440,14 @@ class TestBed(object):
         return pid is not None and _mark(pid) == self._host_dir(name)
 
     def _namespaces(self):
-        """The network namespaces of the live holders."""
-        namespaces = {_net_namespace(pid)
-                      for name, pid in self._holders.items()
-                      if self._live(name)}
-        # Never the machine's own, whatever went wrong.
-        return namespaces - {None, _net_namespace(os.getpid())}
+        """The network and mount namespaces of the live holders."""
+        namespaces = set()
+        for name, pid in self._holders.items():
+            if self._live(name):
+                namespaces |= _namespaces_of(pid)
+        # Never the machine's own (the switch's mount namespace is),
+        # whatever went wrong.
+        return namespaces - _namespaces_of(os.getpid())
 
     # -- status --------------------------------------------------------------
 
@@ -538,7 +553,7 @@ def _kill_all(namespaces):
     deadline = time.monotonic() + READY_TIMEOUT
     killed = set()
     while True:
-        pids = [pid for pid in _pids() if _net_namespace(pid) in namespaces]
+        pids = [pid for pid in _pids() if _namespaces_of(pid) & namespaces]
         if not pids:
             break
         if time.monotonic() > deadline:
@@ -581,11 +596,15 @@ def _pids():
     return [int(entry) for entry in os.listdir('/proc') if entry.isdigit()]
 
 
-def _net_namespace(pid):
-    try:
-        return os.readlink('/proc/%d/ns/net' % pid)
-    except OSError:
-        return None
+def _namespaces_of(pid):
+    """pid's network and mount namespaces ('net:[n]', 'mnt:[n]'), if any."""
+    namespaces = set()
+    for kind in ('net', 'mnt'):
+        try:
+            namespaces.add(os.readlink('/proc/%d/ns/%s' % (pid, kind)))
+        except OSError:
+            pass  # gone, or a kernel thread
+    return namespaces
 
 
 def _mark(pid):

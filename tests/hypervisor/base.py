@@ -44,6 +44,7 @@ from tests.fixtures import images
 
 URI = 'qemu:///system'
 HOST = 'powerkvm-hv1'
+DRIVER = 'powerkvm.PowerKVMDriver'
 # Domain names of this tier, so a leftover from an interrupted run is
 # recognisable and never mistaken for someone else's guest.
 NAME_PREFIX = 'pkvmtest-'
@@ -146,7 +147,7 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
     def _setup_compute_service(self):
         return self.start_real_compute(HOST)
 
-    def start_real_compute(self, name, driver='powerkvm.PowerKVMDriver'):
+    def start_real_compute(self, name, driver=DRIVER):
         """A nova-compute service named name on this machine's libvirtd.
 
         Several may share the one libvirtd (the demo's two hosts); each then

@@ -37,9 +37,10 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
     STATE_DIR = '/run/pkvm-testbed-nova'
     DATA_DIR = '/var/lib/pkvm-testbed-nova'
     MIGRATION_TIMEOUT = 180
+    STORAGE = 'shared'
 
     def setUp(self):
-        self.bed = testbed.TestBed(hosts=(SOURCE, DEST), storage='shared',
+        self.bed = testbed.TestBed(hosts=(SOURCE, DEST), storage=self.STORAGE,
                                    state_dir=self.STATE_DIR,
                                    data_dir=self.DATA_DIR)
         self.bed.up()

@@ -1,0 +1,346 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""nova-computes that run on the test bed's hosts, as processes of their own.
+
+TwoHostTestBase runs both nova-computes in the test process: they share its
+files, so nova finds every instances directory shared and never block
+migrates. Here each host's nova-compute is nova's own nova-compute process
+(tests.hypervisor.compute_process) in that host's mount and UTS namespaces:
+it sees only its host's instances directory and libvirtd, as on a machine of
+its own. The control plane stays in the test process, as nova's functional
+harness runs it, and reaches them over what a deployment has:
+
+* a real message bus: RabbitMQ on this machine's loopback (started by
+  tools/setup-host.sh), with an exchange of the test's own, in place of the
+  harness's in-process fake bus;
+* placement over HTTP: the harness's placement application, also served on
+  the loopback for the computes;
+* images: the glance stand-in of each compute reads what the test
+  registers from a catalogue (tests.fixtures.images.Catalogue).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from urllib import parse
+from wsgiref import simple_server
+
+import fixtures
+from nova import context as nova_context
+from nova import objects
+from nova import rpc
+from oslo_config import cfg
+from oslo_config import fixture as config_fixture
+import oslo_messaging as messaging
+from oslo_utils import uuidutils
+from testtools import content
+
+from tests.fixtures import images
+from tests.hypervisor import base
+from tests.hypervisor import two_hosts
+
+CONF = cfg.CONF
+TRANSPORT_URL = os.environ.get('POWERKVM_TEST_TRANSPORT_URL',
+                               'rabbit://guest:guest@127.0.0.1:5672/')
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+START_TIMEOUT = 120
+STOP_TIMEOUT = 20
+
+
+class MessageBus(fixtures.Fixture):
+    """nova's RPC over RabbitMQ, in place of nova's in-process fake one.
+
+    Every cell's transport is this one bus, as nova's RPCFixture collapses
+    its fake ones; the exchange is the test's own, so no message of another
+    run reaches it.
+    """
+
+    def __init__(self, url):
+        super().__init__()
+        self.url = url
+        self.exchange = 'pkvmtest-' + uuidutils.generate_uuid()
+
+    def setUp(self):
+        super().setUp()
+        self._check_reachable()
+        conf = self.useFixture(config_fixture.Config(CONF))
+        conf.config(transport_url=self.url, control_exchange=self.exchange)
+        # RPC only: notifications stay with nova's test notifier
+        transport = messaging.get_rpc_transport(
+            CONF, url=self.url, allowed_remote_exmods=rpc.get_allowed_exmods())
+        self.addCleanup(transport.cleanup)
+        self.useFixture(fixtures.MonkeyPatch('nova.rpc.TRANSPORT', transport))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.rpc.create_transport', lambda url: transport))
+        # nova's cell database fixture sends a context's database with it,
+        # which only an in-process bus can carry; on a real bus a context
+        # travels as in a deployment, and its receiver targets the cell.
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.tests.fixtures.CheatingSerializer.serialize_context',
+            rpc.RequestContextSerializer.serialize_context))
+
+    def _check_reachable(self):
+        url = parse.urlsplit(self.url)
+        try:
+            socket.create_connection((url.hostname, url.port or 5672),
+                                     timeout=5).close()
+        except OSError as e:
+            raise AssertionError(
+                'no message bus at %s:%s (%s): run tools/setup-host.sh, '
+                'which installs and starts rabbitmq-server'
+                % (url.hostname, url.port or 5672, e))
+
+
+class PlacementServer(fixtures.Fixture):
+    """A placement WSGI application served over HTTP on the loopback."""
+
+    def __init__(self, app):
+        super().__init__()
+        self.app = app
+
+    def setUp(self):
+        super().setUp()
+        server = simple_server.make_server(
+            '127.0.0.1', 0, self.app, handler_class=_QuietHandler)
+        self.endpoint = 'http://127.0.0.1:%d' % server.server_port
+        thread = threading.Thread(target=server.serve_forever,
+                                  name='placement-http', daemon=True)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+
+
+class _QuietHandler(simple_server.WSGIRequestHandler):
+    def log_message(self, format, *args):
+        """placement logs its requests itself."""
+
+
+class HostCompute(fixtures.Fixture):
+    """nova-compute of one bed host, in the host, until cleanup.
+
+    Its configuration file, state and log are in work_dir; the log's tail
+    says why it failed to start.
+    """
+
+    def __init__(self, bed, host, work_dir, catalogue, options):
+        super().__init__()
+        self.bed = bed
+        self.host = host
+        self.work_dir = work_dir
+        self.catalogue = catalogue
+        self.options = options
+        self.log = os.path.join(work_dir, 'nova-compute.log')
+        self.process = None
+
+    def setUp(self):
+        super().setUp()
+        os.makedirs(os.path.join(self.work_dir, 'locks'), exist_ok=True)
+        config = os.path.join(self.work_dir, 'nova.conf')
+        options = dict(self.options)
+        options['nova_sys_admin'] = {
+            # privsep's daemon, started as root without sudo
+            'helper_command': '%s --config-file %s' % (
+                os.path.join(os.path.dirname(sys.executable),
+                             'privsep-helper'), config)}
+        _write_config(config, options)
+        with open(self.log, 'ab') as log:
+            self.process = self.bed.spawn(
+                self.host,
+                [sys.executable, '-m', 'tests.hypervisor.compute_process',
+                 '--config-file', config,
+                 '--image-catalogue', self.catalogue.directory],
+                # entering a mount namespace leaves the working directory;
+                # native threads are nova-compute's own default (nova 34),
+                # said here for tests/__init__.py's patching too
+                env=dict(os.environ, PYTHONPATH=REPOSITORY,
+                         OS_NOVA_DISABLE_EVENTLET_PATCHING='1'),
+                stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        self.addCleanup(self.stop)
+
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self):
+        """SIGTERM (nova-compute stops its service), SIGKILL if it hangs."""
+        if not self.running():
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def log_tail(self, lines=40):
+        with open(self.log, errors='replace') as f:
+            return ''.join(f.readlines()[-lines:])
+
+
+def _write_config(path, options):
+    with open(path, 'w') as f:
+        for group, values in options.items():
+            f.write('[%s]\n' % group)
+            for name, value in values.items():
+                if isinstance(value, (list, tuple)):
+                    value = ','.join(str(v) for v in value)
+                f.write('%s = %s\n' % (name, value))
+            f.write('\n')
+
+
+class HostComputesTestBase(two_hosts.TwoHostTestBase):
+    """Two bed hosts, each with its nova-compute running in it."""
+
+    # casts stay casts, as in a deployment
+    CAST_AS_CALL = False
+    # nova-compute's periodic resource update, to see a host's new state
+    # soon (nova's default: every 60 s)
+    UPDATE_RESOURCES_INTERVAL = 5
+
+    def setUp(self):
+        # the harness's placement application, to serve it over HTTP too
+        self._placement_apps = []
+        from placement import deploy
+        loadapp = deploy.loadapp
+
+        def keep(conf):
+            app = loadapp(conf)
+            self._placement_apps.append(app)
+            return app
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'placement.deploy.loadapp', keep))
+        super().setUp()
+
+    def _setup_services(self):
+        bus = self.useFixture(MessageBus(TRANSPORT_URL))
+        for cell in self.cell_mappings.values():
+            cell.transport_url = bus.url
+            cell.save()
+        self.bus = bus
+        super()._setup_services()
+        self._wait_for_computes()
+
+    def _setup_compute_service(self):
+        placement = self.useFixture(PlacementServer(self._placement_apps[-1]))
+        self.work_dir = self.useFixture(fixtures.TempDir()).path
+        os.chmod(self.work_dir, 0o755)
+        catalogue_dir = os.path.join(self.work_dir, 'images')
+        os.mkdir(catalogue_dir)
+        self.catalogue = images.Catalogue(catalogue_dir)
+        self.host_computes = {}
+        for host in (two_hosts.SOURCE, two_hosts.DEST):
+            work_dir = os.path.join(self.work_dir, host)
+            os.mkdir(work_dir)
+            self.host_computes[host] = self.useFixture(HostCompute(
+                self.bed, host, work_dir, self.catalogue,
+                self._compute_options(host, work_dir, placement.endpoint)))
+            self.reconnect(host)
+        self.addCleanup(self._disconnect)
+        self.addOnException(self._attach_compute_logs)
+
+    def _attach_compute_logs(self, exc_info):
+        for host, compute in self.host_computes.items():
+            with open(compute.log, errors='replace') as f:
+                self.addDetail('nova-compute of %s' % host,
+                               content.text_content(f.read()))
+
+    def _compute_options(self, host, work_dir, placement_endpoint):
+        powerkvm = {name: CONF.powerkvm[name] for name in (
+            'host_probe', 'static_generation', 'static_cores',
+            'static_subcores_per_core')}
+        return {
+            'DEFAULT': {
+                'host': host,
+                'compute_driver': base.DRIVER,
+                'instances_path': self.bed.instances_path,
+                'state_path': work_dir,
+                'instance_name_template': CONF.instance_name_template,
+                'shutdown_timeout': CONF.shutdown_timeout,
+                'transport_url': self.bus.url,
+                'control_exchange': self.bus.exchange,
+                'update_resources_interval': self.UPDATE_RESOURCES_INTERVAL,
+                # no ports: nothing to wait for
+                'vif_plugging_timeout': 0,
+                'debug': True,
+            },
+            'libvirt': {
+                'virt_type': CONF.libvirt.virt_type,
+                'connection_uri': self.bed.uri(host),
+            },
+            'powerkvm': powerkvm,
+            'placement': {
+                # placement's noauth2 middleware takes 'admin' as admin
+                'auth_type': 'admin_token',
+                'endpoint': placement_endpoint,
+                'token': 'admin',
+            },
+            'oslo_messaging_notifications': {'driver': 'noop'},
+            'oslo_concurrency': {
+                'lock_path': os.path.join(work_dir, 'locks')},
+        }
+
+    def _wait_for_computes(self):
+        """Until both computes are up and mapped to the cell.
+
+        Mapping them is what an operator does with 'nova-manage cell_v2
+        discover_hosts' once a new compute has registered.
+        """
+        deadline = time.monotonic() + START_TIMEOUT
+        ctxt = nova_context.get_admin_context()
+        waiting = set(self.host_computes)
+        while waiting:
+            for host in sorted(waiting):
+                compute = self.host_computes[host]
+                if not compute.running():
+                    self.fail('nova-compute of %s exited (%s); its log:\n%s'
+                              % (host, compute.process.returncode,
+                                 compute.log_tail()))
+                services = self.admin_api.get_services(
+                    binary='nova-compute', host=host)
+                if (services and services[0]['state'] == 'up'
+                        and self._has_node(host)):
+                    waiting.discard(host)
+            if time.monotonic() > deadline:
+                self.fail('nova-compute of %s not up after %ss; log:\n%s'
+                          % (', '.join(sorted(waiting)), START_TIMEOUT,
+                             '\n'.join(self.host_computes[h].log_tail()
+                                       for h in sorted(waiting))))
+            time.sleep(0.5)
+        objects.host_mapping.discover_hosts(ctxt)
+
+    def _has_node(self, host):
+        """Whether host's compute node is in placement (so in nova too)."""
+        return bool(self.placement.get(
+            '/resource_providers?name=%s' % host).body['resource_providers'])
+
+    # -- where a host keeps its guests' files -------------------------------
+
+    def instance_dir_on(self, host, server):
+        return os.path.join(self.bed.host_instances_dir(host), server['id'])
+
+    def instance_dir(self, server):
+        """The server's directory on the host nova says it is on."""
+        host = self.api.get_server(server['id'])['OS-EXT-SRV-ATTR:host']
+        return self.instance_dir_on(host, server)
+
+    def _image(self, name, disk_format, path, **properties):
+        image_id = super()._image(name, disk_format, path, **properties)
+        self.catalogue.add(self.glance.show(None, image_id), path)
+        return image_id
+
