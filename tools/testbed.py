@@ -50,9 +50,10 @@ Why it is built this way:
   environment, so down() (and up(), which starts with it) finds every
   holder of the bed, even one a killed process had no time to record. It
   kills every process in the holders' network or mount namespaces:
-  holders, daemons, QEMUs and what spawn() started. That frees the namespaces, and with them the bridge, the veths
-  and every mount (none is made in the root namespace); then it removes
-  the directories. <state dir>/bed.json tells the hosts and data dir.
+  holders, daemons, QEMUs and what spawn() started. That frees the
+  namespaces, and with them the bridge, the veths and every mount (none
+  is made in the root namespace); then it removes the directories.
+  <state dir>/bed.json tells the hosts and data dir.
 """
 
 import argparse
@@ -429,8 +430,10 @@ class TestBed(object):
         self._holders = {}
 
     def processes(self):
-        """PIDs of every process in the bed: holders, daemons, QEMUs and
-        whatever spawn() started."""
+        """PIDs of every process in the bed.
+
+        Holders, daemons, QEMUs and whatever spawn() started.
+        """
         namespaces = self._namespaces()
         return [pid for pid in _pids() if _namespaces_of(pid) & namespaces]
 

@@ -343,4 +343,3 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
         image_id = super()._image(name, disk_format, path, **properties)
         self.catalogue.add(self.glance.show(None, image_id), path)
         return image_id
-
