@@ -49,6 +49,7 @@ import oslo_messaging as messaging
 from oslo_utils import uuidutils
 from testtools import content
 
+from powerkvm_nova import admission
 from tests.fixtures import images
 from tests.hypervisor import base
 from tests.hypervisor import two_hosts
@@ -211,6 +212,8 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
     # nova-compute's periodic resource update, to see a host's new state
     # soon (nova's default: every 60 s)
     UPDATE_RESOURCES_INTERVAL = 5
+    # {group: {option: value}} more for both nova-computes
+    COMPUTE_OPTIONS = {}
 
     def setUp(self):
         # the harness's placement application, to serve it over HTTP too
@@ -264,7 +267,7 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
         powerkvm = {name: CONF.powerkvm[name] for name in (
             'host_probe', 'static_generation', 'static_cores',
             'static_subcores_per_core')}
-        return {
+        options = {
             'DEFAULT': {
                 'host': host,
                 'compute_driver': base.DRIVER,
@@ -294,6 +297,9 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
             'oslo_concurrency': {
                 'lock_path': os.path.join(work_dir, 'locks')},
         }
+        for group, values in self.COMPUTE_OPTIONS.items():
+            options.setdefault(group, {}).update(values)
+        return options
 
     def _wait_for_computes(self):
         """Until both computes are up and mapped to the cell.
@@ -338,6 +344,24 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
         """The server's directory on the host nova says it is on."""
         host = self.api.get_server(server['id'])['OS-EXT-SRV-ATTR:host']
         return self.instance_dir_on(host, server)
+
+    def host_endianness(self, host):
+        """What host last told the scheduler it holds (guests and claims)."""
+        node = objects.ComputeNode.get_by_nodename(
+            nova_context.get_admin_context(), host)
+        return node.stats.get(admission.STAT_ENDIANNESS)
+
+    def wait_for_endianness(self, holds, timeout=60):
+        """Until each host of holds reports its endianness ('' for none)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reported = {h: self.host_endianness(h) for h in holds}
+            if reported == holds:
+                return
+            if time.monotonic() > deadline:
+                self.fail('hosts report %s, not %s, after %ss'
+                          % (reported, holds, timeout))
+            time.sleep(0.5)
 
     def _image(self, name, disk_format, path, **properties):
         image_id = super()._image(name, disk_format, path, **properties)

@@ -28,6 +28,7 @@ import subprocess
 import libvirt
 import libvirt_qemu
 
+from powerkvm_nova.endianness import Endianness
 from tests.hypervisor import base
 from tests.hypervisor import host_computes
 from tests.hypervisor import two_hosts
@@ -35,18 +36,58 @@ from tests.hypervisor import two_hosts
 SOURCE, DEST = two_hosts.SOURCE, two_hosts.DEST
 # Half way into the flavor's 1 GiB root disk, past the image's 16 MiB.
 MARK_OFFSET = '512M'
+LITTLE = Endianness.LITTLE.value
 
 
-class BlockMigrationTestCase(host_computes.HostComputesTestBase):
+class BlockMigrationTestBase(host_computes.HostComputesTestBase):
 
     STORAGE = 'local'
 
+    def on_host(self, host, path):
+        """Where the root namespace sees host's path in instances_path."""
+        relative = os.path.relpath(path, self.bed.instances_path)
+        return os.path.join(self.bed.host_instances_dir(host), relative)
+
+    def disk_holds_mark(self, host, server):
+        """Whether the guest's disk file on host holds the pattern."""
+        # what QEMU holds in memory of the qcow2 metadata, on the file
+        self.monitor_io(host, server, 'flush')
+        disk = os.path.join(self.bed.instances_path, server['id'], 'disk')
+        # in the host: the overlay names its base by the host's path
+        read = self.bed.run(host, [
+            'qemu-io', '-r', '-U', '-c',
+            'read -P 0x5a %s 64k' % MARK_OFFSET, disk],
+            capture_output=True, text=True, check=False)
+        # it reads the bytes either way, and fails on another pattern
+        self.assertIn('read 65536/65536 bytes', read.stdout, read.stderr)
+        return read.returncode == 0
+
+    def monitor_io(self, host, server, command):
+        """A qemu-io command on the guest's disk, in its QEMU."""
+        dom = self.domain_on(host, server)
+        blocks = json.loads(libvirt_qemu.qemuMonitorCommand(
+            dom, json.dumps({'execute': 'query-block'}), 0))['return']
+        # through the guest's own device, which shares writes with no one
+        devices = [b['qdev'] for b in blocks
+                   if 'virtio-disk0' in b.get('qdev', '')]
+        self.assertEqual(1, len(devices), blocks)
+        output = libvirt_qemu.qemuMonitorCommand(
+            dom, 'qemu-io -d %s "%s"' % (devices[0], command),
+            libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
+        # the command's own output goes to QEMU's log, errors come here
+        self.assertEqual('', output.strip())
+
+    @staticmethod
+    def qemu_img_info(path):
+        return json.loads(subprocess.run(
+            ['qemu-img', 'info', '-U', '--output=json', path], check=True,
+            capture_output=True, text=True).stdout)
+
+
+class BlockMigrationTestCase(BlockMigrationTestBase):
+
     def test_qcow2_guest_block_migrates_and_keeps_running(self):
-        server = self._create_server(
-            image_uuid=self.little_endian_linux_image(), networks='none',
-            host=SOURCE)
-        self.wait_for_console(server, 'POWERKVM-GUEST-READY')
-        self.wait_for_tick_after(server, 0)
+        server = self.boot_running_guest()
         source_disk = os.path.join(self.instance_dir_on(SOURCE, server),
                                    'disk')
         overlay = self.qemu_img_info(source_disk)
@@ -88,6 +129,8 @@ class BlockMigrationTestCase(host_computes.HostComputesTestBase):
         allocations = self._get_allocations_by_server_uuid(server['id'])
         self.assertEqual([self._get_provider_uuid_by_host(DEST)],
                          list(allocations))
+        # the guest's endianness moved with it
+        self.wait_for_endianness({SOURCE: '', DEST: LITTLE})
         # the same guest: it counts on past where it was, never boots again
         self.wake_after_migration(DEST, server)
         tick = self.wait_for_tick_after(server, last)
@@ -105,42 +148,30 @@ class BlockMigrationTestCase(host_computes.HostComputesTestBase):
         print('block migrated in %.1f s; guest tick %d before, %d after'
               % (took, last, tick))
 
-    def on_host(self, host, path):
-        """Where the root namespace sees host's path in instances_path."""
-        relative = os.path.relpath(path, self.bed.instances_path)
-        return os.path.join(self.bed.host_instances_dir(host), relative)
 
-    def disk_holds_mark(self, host, server):
-        """Whether the guest's disk file on host holds the pattern."""
-        # what QEMU holds in memory of the qcow2 metadata, on the file
-        self.monitor_io(host, server, 'flush')
-        disk = os.path.join(self.bed.instances_path, server['id'], 'disk')
-        # in the host: the overlay names its base by the host's path
-        read = self.bed.run(host, [
-            'qemu-io', '-r', '-U', '-c',
-            'read -P 0x5a %s 64k' % MARK_OFFSET, disk],
-            capture_output=True, text=True, check=False)
-        # it reads the bytes either way, and fails on another pattern
-        self.assertIn('read 65536/65536 bytes', read.stdout, read.stderr)
-        return read.returncode == 0
+class BlockMigrationRollbackTestCase(BlockMigrationTestBase):
 
-    def monitor_io(self, host, server, command):
-        """A qemu-io command on the guest's disk, in its QEMU."""
-        dom = self.domain_on(host, server)
-        blocks = json.loads(libvirt_qemu.qemuMonitorCommand(
-            dom, json.dumps({'execute': 'query-block'}), 0))['return']
-        # through the guest's own device, which shares writes with no one
-        devices = [b['qdev'] for b in blocks
-                   if 'virtio-disk0' in b.get('qdev', '')]
-        self.assertEqual(1, len(devices), blocks)
-        output = libvirt_qemu.qemuMonitorCommand(
-            dom, 'qemu-io -d %s "%s"' % (devices[0], command),
-            libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
-        # the command's own output goes to QEMU's log, errors come here
-        self.assertEqual('', output.strip())
+    # slow enough to be caught in flight: 512 MiB at 4 MiB/s
+    COMPUTE_OPTIONS = {'libvirt': {'live_migration_bandwidth': 4}}
 
-    @staticmethod
-    def qemu_img_info(path):
-        return json.loads(subprocess.run(
-            ['qemu-img', 'info', '-U', '--output=json', path], check=True,
-            capture_output=True, text=True).stdout)
+    def test_destination_libvirtd_killed_mid_block_migration(self):
+        server = self.boot_running_guest()
+        migration = self.live_migrate_and_kill_destination(server)
+        # the guest runs on, on its source, with its disk
+        server = self.api.get_server(server['id'])
+        self.assertEqual(SOURCE, server['OS-EXT-SRV-ATTR:host'])
+        self.assert_running(SOURCE, server)
+        self.assertTrue(os.path.isfile(os.path.join(
+            self.instance_dir_on(SOURCE, server), 'disk')))
+        # nothing on the destination: no domain, no disk (the image cache
+        # pre_live_migration filled may stay, as any cached image), no
+        # claim once its periodic task has run
+        self.assertEqual([], self.hosts[DEST].listAllDomains())
+        self.assertFalse(os.path.exists(self.instance_dir_on(DEST, server)),
+                         os.listdir(self.bed.host_instances_dir(DEST)))
+        self.wait_for_endianness({SOURCE: LITTLE, DEST: ''})
+        allocations = self._get_allocations_by_server_uuid(server['id'])
+        self.assertEqual([self._get_provider_uuid_by_host(SOURCE)],
+                         list(allocations))
+        print('block migration %s; server %s on %s, guest running'
+              % (migration['status'], server['status'], SOURCE))

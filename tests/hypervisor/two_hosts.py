@@ -20,9 +20,11 @@ the source host resolves to the destination's namespace address.
 """
 
 import re
+import signal
 import time
 
 import libvirt
+import libvirt_qemu
 
 from tests.hypervisor import base
 from tools import testbed
@@ -77,6 +79,15 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
 
     # -- guests on the hosts ----------------------------------------------
 
+    def boot_running_guest(self):
+        """A little-endian Linux guest on SOURCE, counting on its console."""
+        server = self._create_server(
+            image_uuid=self.little_endian_linux_image(), networks='none',
+            host=SOURCE)
+        self.wait_for_console(server, 'POWERKVM-GUEST-READY')
+        self.wait_for_tick_after(server, 0)
+        return server
+
     def domain_on(self, host, server):
         """The server's domain on host, or None."""
         try:
@@ -98,6 +109,28 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
                   % (last, server['id'], timeout,
                      self.console(server)[-2000:]))
 
+    def assert_running(self, host, server):
+        """The server's domain runs on host, not paused.
+
+        Its timebase (QEMU's virtual clock, which stops while a guest is
+        paused) goes on. A console can say nothing of a guest whose log a
+        failed migration's destination truncated.
+        """
+        dom = self.domain_on(host, server)
+        self.assertEqual(libvirt.VIR_DOMAIN_RUNNING, dom.state()[0])
+        first = self.timebase(dom)
+        time.sleep(2)
+        self.assertGreater(self.timebase(dom), first)
+
+    @staticmethod
+    def timebase(dom):
+        """The guest CPU's timebase register, from QEMU's monitor."""
+        registers = libvirt_qemu.qemuMonitorCommand(
+            dom, 'info registers',
+            libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
+        # "TB <upper 32 bits> <the 64 bits>", in decimal
+        return int(re.search(r'^TB \d+ (\d+)', registers, re.M).group(1))
+
     def wake_after_migration(self, host, server):
         """Wake a migrated guest whose decrementer QEMU < 8.1 lost.
 
@@ -116,6 +149,25 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
     def live_migrate(self, server, host):
         self.api.post_server_action(server['id'], {'os-migrateLive': {
             'host': host, 'block_migration': 'auto'}})
+
+    def live_migrate_and_kill_destination(self, server):
+        """Live migrate to DEST, killing its libvirtd once the guest is there.
+
+        The migration must be slow enough to be caught in flight (nova's
+        [libvirt] live_migration_bandwidth). Its libvirtd is back when the
+        migration has failed.
+        """
+        self.live_migrate(server, DEST)
+        deadline = time.monotonic() + 60
+        while self.domain_on(DEST, server) is None:
+            self.assertLess(time.monotonic(), deadline,
+                            'the migration never reached %s' % DEST)
+            time.sleep(0.05)
+        self.bed.stop_libvirtd(DEST, signal.SIGKILL)
+        migration = self.wait_for_migration(server, ['error', 'failed'])
+        self.bed.start_libvirtd(DEST)
+        self.reconnect(DEST)
+        return migration
 
     def live_migrate_and_wait(self, server, host):
         """Seconds from the API call to the migration's 'completed'."""
