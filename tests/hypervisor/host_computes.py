@@ -21,8 +21,8 @@ its own. The control plane stays in the test process, as nova's functional
 harness runs it, and reaches them over what a deployment has:
 
 * a real message bus: RabbitMQ on this machine's loopback (started by
-  tools/setup-host.sh), with an exchange of the test's own, in place of the
-  harness's in-process fake bus;
+  tools/setup-host.sh), in a virtual host of the test's own, in place of
+  the harness's in-process fake bus;
 * placement over HTTP: the harness's placement application, also served on
   the loopback for the computes;
 * images: the glance stand-in of each compute reads what the test
@@ -36,7 +36,6 @@ import subprocess
 import sys
 import threading
 import time
-from urllib import parse
 from wsgiref import simple_server
 
 import fixtures
@@ -55,8 +54,10 @@ from tests.hypervisor import base
 from tests.hypervisor import two_hosts
 
 CONF = cfg.CONF
-TRANSPORT_URL = os.environ.get('POWERKVM_TEST_TRANSPORT_URL',
-                               'rabbit://guest:guest@127.0.0.1:5672/')
+# tools/setup-host.sh's broker; its guest user may log in from the loopback
+# only, which is where the computes reach it
+BROKER = ('127.0.0.1', 5672)
+BROKER_USER = 'guest'
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 START_TIMEOUT = 120
@@ -67,20 +68,25 @@ class MessageBus(fixtures.Fixture):
     """nova's RPC over RabbitMQ, in place of nova's in-process fake one.
 
     Every cell's transport is this one bus, as nova's RPCFixture collapses
-    its fake ones; the exchange is the test's own, so no message of another
-    run reaches it.
+    its fake ones. It is a virtual host of the test's own, deleted with all
+    its queues at cleanup, so no message of another test reaches it.
     """
 
-    def __init__(self, url):
+    def __init__(self):
         super().__init__()
-        self.url = url
-        self.exchange = 'pkvmtest-' + uuidutils.generate_uuid()
+        self.vhost = 'pkvmtest-' + uuidutils.generate_uuid()
+        self.url = 'rabbit://%s:%s@%s:%d/%s' % (
+            BROKER_USER, BROKER_USER, BROKER[0], BROKER[1], self.vhost)
 
     def setUp(self):
         super().setUp()
         self._check_reachable()
+        _rabbitmqctl('add_vhost', self.vhost)
+        self.addCleanup(_rabbitmqctl, 'delete_vhost', self.vhost)
+        _rabbitmqctl('set_permissions', '-p', self.vhost, BROKER_USER,
+                     '.*', '.*', '.*')
         conf = self.useFixture(config_fixture.Config(CONF))
-        conf.config(transport_url=self.url, control_exchange=self.exchange)
+        conf.config(transport_url=self.url)
         # RPC only: notifications stay with nova's test notifier
         transport = messaging.get_rpc_transport(
             CONF, url=self.url, allowed_remote_exmods=rpc.get_allowed_exmods())
@@ -95,16 +101,22 @@ class MessageBus(fixtures.Fixture):
             'nova.tests.fixtures.CheatingSerializer.serialize_context',
             rpc.RequestContextSerializer.serialize_context))
 
-    def _check_reachable(self):
-        url = parse.urlsplit(self.url)
+    @staticmethod
+    def _check_reachable():
         try:
-            socket.create_connection((url.hostname, url.port or 5672),
-                                     timeout=5).close()
+            socket.create_connection(BROKER, timeout=5).close()
         except OSError as e:
             raise AssertionError(
-                'no message bus at %s:%s (%s): run tools/setup-host.sh, '
-                'which installs and starts rabbitmq-server'
-                % (url.hostname, url.port or 5672, e))
+                'no message bus at %s:%d (%s): run tools/setup-host.sh, '
+                'which installs and starts rabbitmq-server' % (BROKER + (e,)))
+
+
+def _rabbitmqctl(*args):
+    done = subprocess.run(['rabbitmqctl', '-q'] + list(args),
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode:
+        raise AssertionError('rabbitmqctl %s failed: %s'
+                             % (' '.join(args), done.stderr.strip()))
 
 
 class PlacementServer(fixtures.Fixture):
@@ -231,7 +243,7 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
         super().setUp()
 
     def _setup_services(self):
-        bus = self.useFixture(MessageBus(TRANSPORT_URL))
+        bus = self.useFixture(MessageBus())
         for cell in self.cell_mappings.values():
             cell.transport_url = bus.url
             cell.save()
@@ -276,7 +288,6 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
                 'instance_name_template': CONF.instance_name_template,
                 'shutdown_timeout': CONF.shutdown_timeout,
                 'transport_url': self.bus.url,
-                'control_exchange': self.bus.exchange,
                 'update_resources_interval': self.UPDATE_RESOURCES_INTERVAL,
                 # no ports: nothing to wait for
                 'vif_plugging_timeout': 0,

@@ -131,6 +131,41 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
         # "TB <upper 32 bits> <the 64 bits>", in decimal
         return int(re.search(r'^TB \d+ (\d+)', registers, re.M).group(1))
 
+    def assert_moved(self, server):
+        """The guest's domain left SOURCE for DEST, running and persistent.
+
+        :returns: libvirt's statistics of the completed migration job, on
+            the destination
+        """
+        self.assertIsNone(self.domain_on(SOURCE, server))
+        dom = self.domain_on(DEST, server)
+        self.assertTrue(dom.isActive())
+        self.assertTrue(dom.isPersistent())
+        job = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        self.assertGreater(job['memory_processed'], 0, job)
+        return job
+
+    def assert_counts_on(self, host, server, last):
+        """The migrated guest on host counts on past tick last, unbooted.
+
+        :returns: its first tick after last
+        """
+        self.wake_after_migration(host, server)
+        tick = self.wait_for_tick_after(server, last)
+        self.assertLessEqual(self.console(server).count(BOOTED), 1)
+        ticks = self.ticks(server)
+        self.assertEqual(list(range(ticks[0], ticks[-1] + 1)), ticks)
+        return tick
+
+    @staticmethod
+    def record_migration(kind, took, job):
+        """Its figures, from libvirt's completed job on the destination."""
+        base.record_figure('%s through nova, API to completed (s)' % kind,
+                           '%.1f' % took)
+        base.record_figure('%s: memory moved (MiB), downtime (ms)' % kind,
+                           '%.1f, %d' % (job['memory_processed'] / 2 ** 20,
+                                         job['downtime']))
+
     def wake_after_migration(self, host, server):
         """Wake a migrated guest whose decrementer QEMU < 8.1 lost.
 
