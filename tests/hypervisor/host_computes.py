@@ -61,7 +61,8 @@ BROKER_USER = 'guest'
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 START_TIMEOUT = 120
-STOP_TIMEOUT = 20
+GRACEFUL_SHUTDOWN_TIMEOUT = 5
+STOP_TIMEOUT = GRACEFUL_SHUTDOWN_TIMEOUT + 15
 
 
 class MessageBus(fixtures.Fixture):
@@ -189,11 +190,16 @@ class HostCompute(fixtures.Fixture):
     def running(self):
         return self.process is not None and self.process.poll() is None
 
+    def terminate(self):
+        """SIGTERM: nova-compute stops its service (not waited for)."""
+        if self.running():
+            os.killpg(self.process.pid, signal.SIGTERM)
+
     def stop(self):
-        """SIGTERM (nova-compute stops its service), SIGKILL if it hangs."""
+        """SIGTERM, and SIGKILL if it outlives its graceful shutdown."""
         if not self.running():
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        self.terminate()
         try:
             self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -266,6 +272,9 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
                 self.bed, host, work_dir, self.catalogue,
                 self._compute_options(host, work_dir, placement.endpoint)))
             self.reconnect(host)
+        # both shut down at once, before each is waited for
+        for compute in self.host_computes.values():
+            self.addCleanup(compute.terminate)
         self.addCleanup(self._disconnect)
         self.addOnException(self._attach_compute_logs)
 
@@ -291,6 +300,10 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
                 'update_resources_interval': self.UPDATE_RESOURCES_INTERVAL,
                 # no ports: nothing to wait for
                 'vif_plugging_timeout': 0,
+                # nova 34's nova-compute in native threading mode does not
+                # end its graceful shutdown by itself: its default thread
+                # pool never drains
+                'graceful_shutdown_timeout': GRACEFUL_SHUTDOWN_TIMEOUT,
                 'debug': True,
             },
             'libvirt': {
