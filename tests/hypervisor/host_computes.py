@@ -302,7 +302,8 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
                 'vif_plugging_timeout': 0,
                 # nova 34's nova-compute in native threading mode does not
                 # end its graceful shutdown by itself: its default thread
-                # pool never drains
+                # pool never drains, for libvirt's event dispatch loops run
+                # in it forever (nova/virt/libvirt/host.py)
                 'graceful_shutdown_timeout': GRACEFUL_SHUTDOWN_TIMEOUT,
                 'debug': True,
             },
