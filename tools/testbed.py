@@ -434,8 +434,7 @@ class TestBed(object):
 
         Holders, daemons, QEMUs and whatever spawn() started.
         """
-        namespaces = self._namespaces()
-        return [pid for pid in _pids() if _namespaces_of(pid) & namespaces]
+        return _pids_in(self._namespaces())
 
     def _live(self, name):
         """Whether name's holder runs (its pid is not someone else's)."""
@@ -556,7 +555,7 @@ def _kill_all(namespaces):
     deadline = time.monotonic() + READY_TIMEOUT
     killed = set()
     while True:
-        pids = [pid for pid in _pids() if _namespaces_of(pid) & namespaces]
+        pids = _pids_in(namespaces)
         if not pids:
             break
         if time.monotonic() > deadline:
@@ -597,6 +596,11 @@ def _read(path):
 
 def _pids():
     return [int(entry) for entry in os.listdir('/proc') if entry.isdigit()]
+
+
+def _pids_in(namespaces):
+    """PIDs of the processes in any of the namespaces."""
+    return [pid for pid in _pids() if _namespaces_of(pid) & namespaces]
 
 
 def _namespaces_of(pid):

@@ -46,6 +46,7 @@ from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 import oslo_messaging as messaging
 from oslo_utils import uuidutils
+from placement import deploy
 from testtools import content
 
 from powerkvm_nova import admission
@@ -216,8 +217,6 @@ def _write_config(path, options):
         for group, values in options.items():
             f.write('[%s]\n' % group)
             for name, value in values.items():
-                if isinstance(value, (list, tuple)):
-                    value = ','.join(str(v) for v in value)
                 f.write('%s = %s\n' % (name, value))
             f.write('\n')
 
@@ -236,7 +235,6 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
     def setUp(self):
         # the harness's placement application, to serve it over HTTP too
         self._placement_apps = []
-        from placement import deploy
         loadapp = deploy.loadapp
 
         def keep(conf):
@@ -298,8 +296,6 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
                 'shutdown_timeout': CONF.shutdown_timeout,
                 'transport_url': self.bus.url,
                 'update_resources_interval': self.UPDATE_RESOURCES_INTERVAL,
-                # no ports: nothing to wait for
-                'vif_plugging_timeout': 0,
                 # nova 34's nova-compute in native threading mode does not
                 # end its graceful shutdown by itself: its default thread
                 # pool never drains, for libvirt's event dispatch loops run

@@ -145,6 +145,24 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
         # "TB <upper 32 bits> <the 64 bits>", in decimal
         return int(re.search(r'^TB \d+ (\d+)', registers, re.M).group(1))
 
+    def assert_allocated_on(self, server, host):
+        """The server's placement allocations are on host's provider only."""
+        allocations = self._get_allocations_by_server_uuid(server['id'])
+        self.assertEqual([self._get_provider_uuid_by_host(host)],
+                         list(allocations))
+
+    def assert_rolled_back(self, server):
+        """A failed move left the guest running on SOURCE, none on DEST.
+
+        :returns: the server as the API shows it now
+        """
+        server = self.api.get_server(server['id'])
+        self.assertEqual(SOURCE, server['OS-EXT-SRV-ATTR:host'])
+        self.assert_running(SOURCE, server)
+        self.assertEqual([], self.hosts[DEST].listAllDomains())
+        self.assert_allocated_on(server, SOURCE)
+        return server
+
     def assert_moved(self, server):
         """The guest's domain left SOURCE for DEST, running and persistent.
 
