@@ -107,6 +107,13 @@ class BlockMigrationTestCase(BlockMigrationTestBase):
         took = self.live_migrate_and_wait(server, DEST)
 
         job = self.assert_moved(server)
+        # the same guest: it counts on past where it was, never boots again
+        # (woken at once, as the shared-storage test does: woken after the
+        # checks below, a QEMU < 8.1 guest stayed asleep in 2 runs of 9)
+        tick = self.assert_counts_on(DEST, server, last)
+        # its console on the destination is a new file, from the move on
+        self.assertNotIn(two_hosts.BOOTED, self.console(server))
+        self.assertGreater(self.ticks(server)[0], last)
         # libvirt copied the disk as well as the memory: the pattern is
         # on the destination (the source drives the disk copy, so only
         # its job, gone with its domain, counted the bytes)
@@ -119,16 +126,9 @@ class BlockMigrationTestCase(BlockMigrationTestBase):
         self.assertTrue(os.path.isfile(self.on_host(DEST, base_image)))
         # the source keeps its image cache, not the guest
         self.assertFalse(os.path.exists(self.instance_dir_on(SOURCE, server)))
-        allocations = self._get_allocations_by_server_uuid(server['id'])
-        self.assertEqual([self._get_provider_uuid_by_host(DEST)],
-                         list(allocations))
+        self.assert_allocated_on(server, DEST)
         # the guest's endianness moved with it
         self.wait_for_endianness({SOURCE: '', DEST: LITTLE})
-        # the same guest: it counts on past where it was, never boots again
-        tick = self.assert_counts_on(DEST, server, last)
-        # its console on the destination is a new file, from the move on
-        self.assertNotIn(two_hosts.BOOTED, self.console(server))
-        self.assertGreater(self.ticks(server)[0], last)
         self.record_migration('block migration', took, job)
         print('block migrated in %.1f s; guest tick %d before, %d after'
               % (took, last, tick))
@@ -142,21 +142,15 @@ class BlockMigrationRollbackTestCase(BlockMigrationTestBase):
     def test_destination_libvirtd_killed_mid_block_migration(self):
         server = self.boot_running_guest()
         migration = self.live_migrate_and_kill_destination(server)
-        # the guest runs on, on its source, with its disk
-        server = self.api.get_server(server['id'])
-        self.assertEqual(SOURCE, server['OS-EXT-SRV-ATTR:host'])
-        self.assert_running(SOURCE, server)
+        # the guest runs on, on its source, with its disk; the destination
+        # has no domain, no disk (the image cache pre_live_migration filled
+        # may stay, as any cached image), and no claim once its periodic
+        # task has run
+        server = self.assert_rolled_back(server)
         self.assertTrue(os.path.isfile(os.path.join(
             self.instance_dir_on(SOURCE, server), 'disk')))
-        # nothing on the destination: no domain, no disk (the image cache
-        # pre_live_migration filled may stay, as any cached image), no
-        # claim once its periodic task has run
-        self.assertEqual([], self.hosts[DEST].listAllDomains())
         self.assertFalse(os.path.exists(self.instance_dir_on(DEST, server)),
                          os.listdir(self.bed.host_instances_dir(DEST)))
         self.wait_for_endianness({SOURCE: LITTLE, DEST: ''})
-        allocations = self._get_allocations_by_server_uuid(server['id'])
-        self.assertEqual([self._get_provider_uuid_by_host(SOURCE)],
-                         list(allocations))
         print('block migration %s; server %s on %s, guest running'
               % (migration['status'], server['status'], SOURCE))
