@@ -59,22 +59,62 @@ class EndiannessTestCase(test.NoDBTestCase):
 
 
 class DistroTableTestCase(test.NoDBTestCase):
-    # Every entry of the documented table, and its edges.
+    # Every entry of the documented table, and its edges. Each group names
+    # the source doc/endianness.md lists for its rows. A release that
+    # shipped for both endiannesses answers None, and so does a version
+    # that does not say which release (RHEL '7').
     CASES = [
+        # RHEL 5 and 6: ppc64 only (Kevin Fenzi, "Attention epel6 and epel7
+        # ppc64 users": ppc64 "was shipped with RHEL6 and RHEL7", replaced
+        # by ppc64le in RHEL 8).
         ('rhel', '5.10', BE), ('rhel', '6', BE), ('rhel', '6.10', BE),
-        ('rhel', '7', BE), ('rhel', '7.9', BE), ('rhel', '8', LE),
-        ('rhel', '9.4', LE), ('redhat', '6.5', BE), ('RHEL', '8.1', LE),
+        ('redhat', '6.5', BE),
+        # RHEL 7.0 big-endian only; little-endian too from 7.1 on (IBM,
+        # "More FAQs about Little Endian: An Update": "Since the release of
+        # RHEL 7.1, Red Hat provides both little endian and big endian";
+        # RHEL 7.7 release notes, ch. 2 Architectures: POWER8 big and
+        # little endian).
+        ('rhel', '7.0', BE), ('rhel', '7.1', None), ('rhel', '7.5', None),
+        ('rhel', '7.9', None), ('rhel', '7', None), ('redhat', '7.4', None),
+        # RHEL 8 and later: "IBM Power Systems, Little Endian" only (RHEL 9.5
+        # release notes, ch. 2 Architectures; Fenzi above for RHEL 8).
+        ('rhel', '8', LE), ('rhel', '9.4', LE), ('RHEL', '8.1', LE),
         ('rhel', '4.8', None), ('rhel', None, None),
-        ('centos', '8', LE), ('centos', '7', None), ('rocky', '9', LE),
-        ('alma', '9.3', LE),
+        # CentOS 7 AltArch: a ppc64 (big endian) and a ppc64le release
+        # (wiki.centos.org SpecialInterestGroup/AltArch/ppc64, .../ppc64le).
+        ('centos', '7', None), ('centos', '7.5', None),
+        # CentOS 8, Rocky, Alma: x86_64, aarch64, ppc64le (Wikipedia,
+        # CentOS: "Since version 8 ... x86-64, ARM64, and POWER8").
+        ('centos', '8', LE), ('rocky', '9', LE), ('alma', '9.3', LE),
+        ('almalinux', '8.10', LE), ('centos', '6', None),
+        # SLES 10, 11 big-endian; 12 and later little-endian only (IBM FAQ
+        # above: "SLES 12 on Power only in little endian mode"; SLES 12
+        # release notes: "POWER (ppc64le) Specific Information").
         ('sles', '10', BE), ('sles', '11 SP4', BE), ('sles', '11.4', BE),
         ('sles', '12', LE), ('sles', '12-SP5', LE), ('sles', '15', LE),
-        ('sled', '11', BE), ('suse', '12', LE),
+        # no SUSE Linux Enterprise Desktop for POWER in those sources, and
+        # 'suse' is ambiguous: openSUSE 12.x and 13.x share SLES' numbers
+        ('sled', '11', None), ('suse', '12', None),
+        # openSUSE Leap 15 takes SLE 15's ppc64le binaries (openSUSE wiki,
+        # Portal:Leap/openSUSE:Step); Tumbleweed, numbered by snapshot
+        # date, has a ppc64 port too (IBM FAQ: openSUSE offers both).
         ('opensuse', '15.5', LE), ('opensuse', '13.2', None),
+        ('opensuse', '20240101', None), ('opensuse', '42.3', None),
+        # Ubuntu: "Beginning with the 14.04 distribution ... Power in little
+        # endian mode only" (IBM FAQ above).
         ('ubuntu', '14.04', LE), ('ubuntu', '22.04', LE),
         ('ubuntu', '12.04', None),
-        ('debian', None, LE), ('debian', '12', LE),
-        ('fedora', '21', None), ('fedora', '40', None),
+        # Debian 8 and later: ppc64el is the release architecture for Power
+        # Systems (installation guides, "Supported Hardware"); the ppc64
+        # port lives in debian-ports, unstable only: an image that names no
+        # release may be one.
+        ('debian', '8', LE), ('debian', '12', LE), ('debian', '7', None),
+        ('debian', None, None), ('debian', 'sid', None),
+        # Fedora 21-28 shipped ppc64 and ppc64le; "Fedora 28 was the last
+        # that was released with ppc64 content" (Fedora wiki,
+        # Changes/DiscontinuePPC64).
+        ('fedora', '21', None), ('fedora', '28', None),
+        ('fedora', '29', LE), ('fedora', '40', LE),
         ('windows', '10', None), (None, None, None), ('', '7', None),
     ]
 
@@ -112,7 +152,7 @@ class DetectorsTestCase(test.NoDBTestCase):
         self.assertEqual(BE, found.endianness)
         self.assertEqual('os_distro=sles os_version=11', found.evidence)
         self.assertIsNone(d.detect(facts(os_distro='fedora',
-                                         os_version='30')[0]))
+                                         os_version='28')[0]))
 
     def test_kernel_elf(self):
         d = detectors.KernelElf()
@@ -139,7 +179,7 @@ class DetectorsTestCase(test.NoDBTestCase):
         self.assertEqual('hw_architecture', found.detector)
 
     def test_order_is_configurable(self):
-        f = facts(os_distro='debian')[0]
+        f = facts(os_distro='debian', os_version='12')[0]
         found = detectors.detect(f, detectors.load(['os_distro',
                                                     'hw_architecture']))
         self.assertEqual('os_distro', found.detector)
@@ -161,7 +201,7 @@ class DetectorsTestCase(test.NoDBTestCase):
 
     def test_unknown(self):
         self.assertIsNone(detectors.detect(
-            facts(os_distro='fedora', os_version='39')[0],
+            facts(os_distro='fedora', os_version='28')[0],
             detectors.load(['hw_architecture', 'os_distro', 'kernel_elf'])))
 
     def test_unknown_detector_name(self):
