@@ -12,3 +12,9 @@ import nova.conf  # noqa: E402
 from powerkvm_nova import conf as powerkvm_conf  # noqa: E402
 
 powerkvm_conf.register_opts(nova.conf.CONF)
+
+# Every test fails on its own timeout with every thread's and greenthread's
+# stack, instead of hanging (tests/fixtures/timeouts.py).
+from tests.fixtures import timeouts  # noqa: E402
+
+timeouts.install()

@@ -1,0 +1,144 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A hung test fails on its timeout with every stack, in either mode."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import fixtures
+from nova import monkey_patch
+from nova import test
+import testtools
+
+from tests.fixtures import timeouts
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def waiting_for_the_lock(lock, started):
+    started.release()
+    with lock:
+        pass
+
+
+def holding_the_lock(lock, release):
+    with lock:
+        release.wait()
+
+
+class HungTestTestCase(test.NoDBTestCase):
+
+    def _run_hung_test(self):
+        """A test whose threads all wait for ever, on a 1 s timeout."""
+        lock, release = threading.Lock(), threading.Event()
+        started = threading.Semaphore(0)
+
+        class Hung(testtools.TestCase):
+            def test_hangs(inner):
+                holder = threading.Thread(target=holding_the_lock,
+                                          args=(lock, release), daemon=True)
+                holder.start()
+                waiters = [threading.Thread(target=waiting_for_the_lock,
+                                            args=(lock, started),
+                                            daemon=True)
+                           for _ in range(3)]
+                for t in waiters:
+                    t.start()
+                for t in waiters:
+                    started.acquire()
+                for t in waiters:
+                    t.join()     # for ever, but for the timeout
+
+        # the inner test gets its timeout as every test does (install())
+        self.useFixture(fixtures.EnvironmentVariable('OS_TEST_TIMEOUT', '1'))
+        # what it writes to the process's stderr too
+        self.stderr = self.useFixture(fixtures.TempDir()).join('stderr')
+        fd = os.open(self.stderr, os.O_WRONLY | os.O_CREAT, 0o600)
+        self.addCleanup(os.close, fd)
+        self.useFixture(fixtures.MockPatch(
+            'tests.fixtures.timeouts._stderr_fd', return_value=fd))
+        case = Hung('test_hangs')
+        result = testtools.TestResult()
+        begun = time.monotonic()
+        case.run(result)
+        took = time.monotonic() - begun
+        release.set()
+        return result, took
+
+    def test_a_hung_test_fails_with_every_stack(self):
+        result, took = self._run_hung_test()
+        self.assertEqual(1, len(result.errors), result.errors)
+        self.assertFalse(result.wasSuccessful())
+        report = result.errors[0][1]
+        self.assertLess(took, 30)
+        self.assertIn('TestTimedOut', report)
+        self.assertIn('timed out after 1 s', report)
+        self.assertIn('OS threads ===', report)
+        # where each of them waits, whatever the mode
+        self.assertIn('in holding_the_lock', report)
+        self.assertIn('in waiting_for_the_lock', report)
+        self.assertIn('in test_hangs', report)
+        with open(self.stderr) as f:
+            self.assertIn(report.split('TestTimedOut: ', 1)[1].rstrip(),
+                          f.read())
+        if monkey_patch.is_patched():
+            # eventlet: the blocked greenthreads, the three waiters counted
+            # once under their shared stack
+            self.assertIn('greenthreads', report)
+            self.assertIn('--- 3 greenthread(s)', report)
+
+    def test_the_outer_timeout_runs_on_after_an_inner_one(self):
+        outer = timeouts._active[-1]
+        self.assertGreater(outer.seconds, 1)
+        self._run_hung_test()
+        self.assertIs(outer, timeouts._active[-1])
+        # armed again with what it has left
+        left = timeouts.signal.alarm(0)
+        timeouts.signal.alarm(left)
+        self.assertGreater(left, 0)
+        self.assertLessEqual(left, outer.seconds)
+
+    def test_the_length(self):
+        class Case(object):
+            TIMEOUT_SCALING_FACTOR = 3
+        self.useFixture(fixtures.EnvironmentVariable('OS_TEST_TIMEOUT', '7'))
+        self.assertEqual(21, timeouts.seconds_for(Case()))
+        self.useFixture(fixtures.EnvironmentVariable('OS_TEST_TIMEOUT', '0'))
+        self.assertEqual(0, timeouts.seconds_for(Case()))
+        self.useFixture(fixtures.EnvironmentVariable('OS_TEST_TIMEOUT'))
+        self.assertEqual(3 * timeouts.DEFAULT_SECONDS,
+                         timeouts.seconds_for(Case()))
+
+    def test_a_hang_the_alarm_cannot_break_ends_the_process(self):
+        """faulthandler's backstop: stacks on stderr, the process ends."""
+        script = (
+            'import time\n'
+            'from tests.fixtures import timeouts\n'
+            'timeouts.Timeout(1, grace=1).setUp()\n'
+            'while True:\n'
+            '    try:\n'
+            '        time.sleep(60)\n'
+            '    except timeouts.TestTimedOut:\n'
+            '        pass  # a hang that swallows the timeout\n')
+        run = subprocess.run([sys.executable, '-c', script], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(0, run.returncode)
+        self.assertIn('timed out after 1 s', run.stderr)
+        self.assertIn('Timeout (0:00:02)!', run.stderr)
+        # the stacks of the OS threads (in eventlet mode the main thread's
+        # is its hub's)
+        self.assertIn('most recent call first', run.stderr)
