@@ -34,16 +34,44 @@ STAT_ENDIANNESS = 'powerkvm_endianness'
 STAT_POLICY = 'powerkvm_endianness_policy'
 MIXED = 'mixed'
 
-# Where a guest's architecture is recorded at spawn: nova keeps every image
-# property of an instance in its system metadata under this key prefix
-# (nova.utils.SM_IMAGE_PROP_PREFIX) and rebuilds instance.image_meta from it
-# for every later operation.
+# A guest's endianness is recorded at spawn under two system metadata keys:
+# - SM_RECORD, the driver's own, outside nova's image_ namespace: nova's API
+#   rewrites every image_* key of a rebuilt instance before the rebuild is
+#   scheduled (compute/api.py, rebuild, _reset_image_metadata), so only a
+#   key of our own stays true to what runs while the rebuild is decided;
+# - SM_ARCH, nova's copy of the image's hw_architecture
+#   (nova.utils.SM_IMAGE_PROP_PREFIX): nova rebuilds instance.image_meta
+#   from it for every later operation.
+SM_RECORD = 'powerkvm_endianness'
 SM_ARCH = 'image_hw_architecture'
 
 
 def recorded_endianness(instance):
-    """The Endianness recorded in the instance at spawn, or None."""
-    return Endianness.from_arch(instance.system_metadata.get(SM_ARCH))
+    """The Endianness recorded in the instance at spawn, or None.
+
+    A guest spawned before SM_RECORD existed has only SM_ARCH.
+    """
+    sysmeta = instance.system_metadata
+    recorded = sysmeta.get(SM_RECORD)
+    if recorded:
+        try:
+            return Endianness(recorded)
+        except ValueError:
+            LOG.warning('Instance %s: unreadable %s=%r ignored',
+                        instance.uuid, SM_RECORD, recorded)
+    return Endianness.from_arch(sysmeta.get(SM_ARCH))
+
+
+def record(instance, endianness):
+    """Record the endianness the guest runs as; True if anything changed.
+
+    The caller saves the instance.
+    """
+    wanted = {SM_RECORD: endianness.value, SM_ARCH: endianness.arch}
+    changed = {k: v for k, v in wanted.items()
+               if instance.system_metadata.get(k) != v}
+    instance.system_metadata.update(changed)
+    return bool(changed)
 
 
 class Admission:
@@ -76,6 +104,7 @@ class Admission:
         :param default: for an image no detector can tell, instead of
             [powerkvm] unknown_endianness
         """
+        refuse_emulation(image_id, properties)
         declared = properties.get('hw_architecture')
         if declared:
             guest_arch.resolve(declared, None)
@@ -98,6 +127,25 @@ class Admission:
                  '([powerkvm] default_guest_arch).', image_id,
                  self.default.value)
         return self.default
+
+
+def refuse_emulation(image_id, properties):
+    """Refuse an image that asks nova to emulate an architecture.
+
+    nova's libvirt driver builds the domain for hw_emulation_architecture
+    rather than hw_architecture (LibvirtDriver._check_emulation_arch), so
+    an image could declare one endianness and run as the other. A PowerKVM
+    host runs POWER guests natively and emulates nothing per image.
+
+    :raises PowerKVMError: the image sets hw_emulation_architecture
+    """
+    emulated = properties.get('hw_emulation_architecture')
+    if emulated:
+        raise exception.PowerKVMError(
+            'image %s sets hw_emulation_architecture=%s; PowerKVM hosts run '
+            'POWER guests natively and emulate no architecture: remove the '
+            'property and set hw_architecture=ppc64 (big-endian) or ppc64le '
+            '(little-endian)' % (image_id, emulated))
 
 
 def image_properties(instance, image_meta):

@@ -22,12 +22,14 @@ before nova's LibvirtDriver, whose methods these wrap.
 import contextlib
 import sys
 
+from nova.compute import task_states
 from nova.compute import utils as compute_utils
 import nova.conf
 from nova import context as nova_context
 from nova import exception as nova_exception
 from nova import objects
 from nova.virt.libvirt import driver as libvirt_driver
+from nova.virt.libvirt import utils as libvirt_utils
 from oslo_log import log as logging
 from oslo_utils import excutils
 
@@ -37,9 +39,20 @@ from powerkvm_nova import domains
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
+from powerkvm_nova import migrations
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
+
+# The task states in which nova undefines a guest's domain and defines it
+# again on the same host: a hard reboot, also nova's fallback for a failed
+# soft one, start and resume (LibvirtDriver._hard_reboot calls destroy),
+# and a rebuild (ComputeManager._rebuild_default_impl destroys, then
+# spawns). The guest stays, and so does its hold on the host.
+_STAYS = frozenset(task_states.soft_reboot_states +
+                   task_states.hard_reboot_states +
+                   task_states.rebuild_states +
+                   (task_states.POWERING_ON, task_states.RESUMING))
 
 
 @contextlib.contextmanager
@@ -93,6 +106,7 @@ class EndiannessHooks:
 
     def _endianness_stats(self):
         self._drop_finished_arrivals()
+        self._drop_departed_holds()
         # Catch up with domains defined or undefined behind nova's back.
         self.ledger.resync()
         return admission.host_stats(self.ledger)
@@ -111,8 +125,7 @@ class EndiannessHooks:
         ctxt = nova_context.get_admin_context()
         for uuid in arriving:
             try:
-                ongoing = objects.MigrationList.get_in_progress_by_instance(
-                    ctxt, uuid)
+                ongoing = migrations.in_progress(ctxt, uuid)
             except Exception as e:
                 LOG.warning('PowerKVM: migrations of %s unknown (%s); its '
                             'claim here lapses by itself', uuid, e)
@@ -279,11 +292,92 @@ class EndiannessHooks:
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
+        stays = self._stays(instance)
+        if stays:
+            # Held before the domain goes: a build of the other endianness
+            # never finds the host empty while the guest is restarted.
+            self.ledger.hold(instance.uuid,
+                             self._recorded_endianness(instance))
         super().destroy(context, instance, network_info,
                         block_device_info=block_device_info,
                         destroy_disks=destroy_disks,
                         destroy_secrets=destroy_secrets)
-        self.ledger.release(instance.uuid)
+        if not stays:
+            self.ledger.release(instance.uuid)
+
+    @staticmethod
+    def _stays(instance):
+        """Whether nova destroys this guest's domain to make it again here.
+
+        Everything else that destroys a domain here (delete, shelve
+        offload, a failed build, the source or destination of a move, an
+        evacuated guest's cleanup) sees the guest leave this host.
+        """
+        return (instance.host == CONF.host and
+                instance.task_state in _STAYS)
+
+    def _drop_departed_holds(self):
+        """Free the holds of guests that left while their domain was away.
+
+        A hard reboot or rebuild that failed leaves the guest on this host
+        with no domain, held; it is freed once the guest is deleted or is
+        no longer this host's.
+        """
+        held = self.ledger.restarting()
+        if not held:
+            return
+        ctxt = nova_context.get_admin_context()
+        for uuid in held:
+            try:
+                instance = objects.Instance.get_by_uuid(ctxt, uuid)
+            except nova_exception.InstanceNotFound:
+                instance = None
+            except Exception as e:
+                LOG.warning('PowerKVM: guest %s unknown (%s); it stays '
+                            'held', uuid, e)
+                continue
+            if instance is None or instance.host != CONF.host:
+                LOG.info('PowerKVM: guest %s held for its restart has left '
+                         'this host; its hold is freed', uuid)
+                self.ledger.release(uuid)
+
+    @compat.signature_of(libvirt_driver.LibvirtDriver.rebuild)
+    def rebuild(self, context, instance, image_meta, injected_files,
+                admin_password, allocations, bdms, detach_block_devices,
+                attach_block_devices, network_info=None, evacuate=False,
+                block_device_info=None, preserve_ephemeral=False,
+                **added):
+        # Decided before nova touches the guest: LibvirtDriver has no
+        # rebuild of its own, so nova then powers the guest off, destroys
+        # its domain and spawns it anew (_rebuild_default_impl), where a
+        # refusal would leave the server with no guest.
+        if not evacuate:
+            self._check_rebuild(context, instance, image_meta)
+        return super().rebuild(
+            context, instance, image_meta, injected_files, admin_password,
+            allocations, bdms, detach_block_devices, attach_block_devices,
+            network_info=network_info, evacuate=evacuate,
+            block_device_info=block_device_info,
+            preserve_ephemeral=preserve_ephemeral, **added)
+
+    def _check_rebuild(self, context, instance, image_meta):
+        """Refuse a rebuild that would mix this host, before it starts.
+
+        nova's API has already rewritten the instance's image properties;
+        the guest's own record (admission.SM_RECORD) still says what runs.
+        The refusal keeps the server's state (InstanceFaultRollback) and
+        records the reason as its fault.
+        """
+        try:
+            endianness = self._admission.endianness(
+                context, instance, image_meta)
+            self.ledger.check(instance.uuid, endianness)
+        except exception.PowerKVMError as e:
+            LOG.warning('Rebuild refused: %s', e, instance=instance)
+            raise nova_exception.InstanceFaultRollback(
+                inner_exception=nova_exception.NovaException(
+                    message='the rebuild was refused before the guest was '
+                    'touched; it still runs its old image: %s' % e))
 
     def rescue(self, context, instance, network_info, image_meta,
                rescue_password, block_device_info, share_info):
@@ -316,15 +410,26 @@ class EndiannessHooks:
         instance's system metadata, so the arch is kept there.
         """
         image_meta.properties.hw_architecture = arch
-        if instance.system_metadata.get(admission.SM_ARCH) != arch:
-            instance.system_metadata[admission.SM_ARCH] = arch
+        if admission.record(instance, Endianness.from_arch(arch)):
             instance.save()
 
     def _get_guest_config(self, instance, network_info, image_meta,
                           disk_info, *args, **kwargs):
+        # Every domain of a guest is made for the endianness admitted and
+        # recorded at its spawn, whatever its image properties say now (a
+        # rebuild refused by the scheduler leaves the new image's there).
+        recorded = admission.recorded_endianness(instance)
+        if recorded is not None:
+            image_meta.properties.hw_architecture = recorded.arch
         guest = super()._get_guest_config(
             instance, network_info, image_meta, disk_info, *args, **kwargs)
-        endianness = Endianness.from_arch(guest.os_arch)
+        endianness = recorded or Endianness.from_arch(guest.os_arch)
         if endianness is not None:
             guest.metadata.append(domains.GuestMetadata(endianness))
         return guest
+
+    def _check_emulation_arch(self, image_meta):
+        # nova builds the domain for hw_emulation_architecture when an image
+        # sets it; admission refuses such images, and a guest spawned
+        # before that keeps the arch it was admitted as.
+        return libvirt_utils.get_arch(image_meta)

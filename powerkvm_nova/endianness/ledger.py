@@ -64,6 +64,8 @@ class HostLedger:
         self._reserved = {}
         # uuid -> monotonic deadline of a claim that lapses by itself
         self._lapses = {}
+        # claims of guests whose domain is being made again (hold())
+        self._restarting = set()
         self._marker = None
 
     # -- reading the hypervisor -------------------------------------------
@@ -98,6 +100,7 @@ class HostLedger:
     def _drop_claim(self, uuid):
         self._reserved.pop(uuid, None)
         self._lapses.pop(uuid, None)
+        self._restarting.discard(uuid)
 
     def _drop_lapsed(self):
         now = time.monotonic()
@@ -182,15 +185,39 @@ class HostLedger:
             self._drop_lapsed()
             return list(self._lapses)
 
+    def hold(self, uuid, endianness):
+        """Keep the host for a guest whose domain is about to go and come.
+
+        nova undefines a guest's domain and defines it again on the same
+        host for a hard reboot, start, resume and rebuild. The guest does
+        not leave meanwhile, so neither does its claim on the host: it
+        holds, unchecked (the guest is here already), until its domain is
+        back (the next read of the domains), committed(), or release().
+        """
+        endianness = Endianness(endianness)
+        with self._lock:
+            self._guests.pop(uuid, None)
+            self._reserved[uuid] = endianness
+            self._lapses.pop(uuid, None)
+            self._restarting.add(uuid)
+            self._marker = None
+
+    def restarting(self):
+        """UUIDs of the guests held by hold() whose domain is not back."""
+        with self._lock:
+            return list(self._restarting)
+
     def committed(self, uuid):
         """The guest's domain now exists: hold it as a guest, not a claim."""
         with self._lock:
             endianness = self._reserved.pop(uuid, None)
             self._lapses.pop(uuid, None)
+            self._restarting.discard(uuid)
             if endianness is not None:
                 self._guests[uuid] = endianness
-            # Our own define changed the count; no need to list for it.
-            self._marker = self._source.marker()
+            # Read the domains again if more than our own define changed
+            # them meanwhile (a migration arriving, virsh define).
+            self._refresh()
 
     def release(self, uuid):
         """Drop the guest's claim: its spawn failed or it was destroyed.

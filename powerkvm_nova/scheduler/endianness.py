@@ -26,18 +26,23 @@ A host's comes from two places, each with its own freshness:
   delete ([filter_scheduler] track_instance_changes, on by default). nova
   tracks them by UUID only; the arch the driver pinned into each one's
   system metadata at spawn is read from the cell database once per
-  instance and remembered (an instance keeps its endianness for life, but
-  for a rebuild, which stays on its host).
+  instance and remembered for one resource update interval (an instance
+  keeps its endianness for life, but for a rebuild, which stays on its
+  host and is forgotten here when it is scheduled).
 A guest deleted since the last periodic run can still colour its host for
 up to one interval; a host the scheduler thinks free can meanwhile have
 been taken by a concurrent build. The host's own admission, under its lock,
 closes both windows: it refuses and nova reschedules.
 """
 
+import threading
+import time
+
 import nova.conf
 from nova import context as nova_context
 from nova.image import glance
 from nova import objects
+from nova.scheduler import utils as scheduler_utils
 from oslo_log import log as logging
 
 from powerkvm_nova import admission
@@ -90,13 +95,15 @@ def wanted(spec_obj):
     """
     if hasattr(spec_obj, _CACHE):
         return getattr(spec_obj, _CACHE)
-    move = moves.of(spec_obj)
+    move = None if is_rebuild(spec_obj) else moves.of(spec_obj)
     if move is not None and move.endianness is not None:
         # A guest that runs already is what it was recorded as at spawn,
         # whatever its image says (or no longer says).
         setattr(spec_obj, _CACHE, move.endianness)
         return move.endianness
+    # A first boot, or a rebuild: what the (new) image makes.
     image_id, properties = _request_properties(spec_obj)
+    admission.refuse_emulation(image_id or 'volume', properties)
     facts = detectors.ImageFacts(image_id or 'volume', properties)
     finding = detectors.detect(facts, _detectors())
     if finding is not None:
@@ -111,47 +118,103 @@ def wanted(spec_obj):
     return result
 
 
+def is_rebuild(spec_obj):
+    """A rebuild with a new image: the guest stays, its image changes."""
+    return scheduler_utils.request_is_rebuild(spec_obj)
+
+
+def rebuilt(spec_obj):
+    """The UUID of the guest a rebuild request is for, or None."""
+    if not is_rebuild(spec_obj) or \
+            not spec_obj.obj_attr_is_set('instance_uuid'):
+        return None
+    return spec_obj.instance_uuid
+
+
 class _InstanceEndianness:
-    """instance UUID -> Endianness, read from the cell databases."""
+    """instance UUID -> Endianness, read from the cell databases.
+
+    An entry is kept for one resource update interval at most: a guest's
+    endianness changes only by a rebuild, which also forgets it at once
+    here, and the host's own report catches up within that interval.
+    Filters run in the scheduler's worker threads (nova's native threading
+    mode) as well as greenthreads: the table is read and written under a
+    lock, and the database is read outside it.
+    """
 
     LIMIT = 100000
 
-    def __init__(self):
+    def __init__(self, clock=time.monotonic):
         self._known = {}
         self._cells = {}
+        self._lock = threading.Lock()
+        self._clock = clock
 
     def __call__(self, cell_uuid, uuids):
-        missing = [u for u in uuids if u not in self._known]
+        missing = self._missing(uuids)
         if missing and cell_uuid:
-            self._load(cell_uuid, missing)
-        return {self._known[u] for u in uuids if u in self._known}
+            self._remember(self._load(cell_uuid, missing))
+        with self._lock:
+            return {self._known[u][0] for u in uuids if u in self._known}
+
+    def forget(self, uuid):
+        with self._lock:
+            self._known.pop(uuid, None)
+
+    def _missing(self, uuids):
+        now = self._clock()
+        with self._lock:
+            for uuid in [u for u in uuids
+                         if u in self._known and self._known[u][1] <= now]:
+                del self._known[uuid]
+            return [u for u in uuids if u not in self._known]
+
+    def _remember(self, found):
+        # 0 (nova's default) runs the update at every periodic tick, 60 s
+        interval = CONF.update_resources_interval
+        until = self._clock() + (interval if interval > 0 else 60)
+        with self._lock:
+            if len(self._known) > self.LIMIT:
+                self._known.clear()
+            for uuid, endianness in found.items():
+                self._known[uuid] = (endianness, until)
 
     def _load(self, cell_uuid, uuids):
         ctxt = nova_context.get_admin_context()
-        if cell_uuid not in self._cells:
-            self._cells[cell_uuid] = objects.CellMapping.get_by_uuid(
-                ctxt, cell_uuid)
-        with nova_context.target_cell(ctxt, self._cells[cell_uuid]) as cctxt:
+        cell = self._cells.get(cell_uuid)
+        if cell is None:
+            cell = objects.CellMapping.get_by_uuid(ctxt, cell_uuid)
+            self._cells[cell_uuid] = cell
+        with nova_context.target_cell(ctxt, cell) as cctxt:
             instances = objects.InstanceList.get_by_filters(
                 cctxt, {'uuid': uuids}, expected_attrs=['system_metadata'])
-        if len(self._known) > self.LIMIT:
-            self._known.clear()
+        found = {}
         for instance in instances:
             endianness = admission.recorded_endianness(instance)
             if endianness is not None:
-                self._known[instance.uuid] = endianness
+                found[instance.uuid] = endianness
+        return found
 
 
 _instances = _InstanceEndianness()
 
 
-def held(host_state):
-    """The set of Endiannesses the host runs (empty: none)."""
-    held = admission.reported_endianness(host_state.stats)
-    if host_state.instances:
-        held |= _instances(getattr(host_state, 'cell_uuid', None),
-                           list(host_state.instances))
-    return held
+def held(host_state, excluding=None):
+    """The set of Endiannesses the host runs (empty: none).
+
+    :param excluding: a guest of the host not to count (a rebuild's own):
+        its recorded endianness is taken out of the host's report, which
+        counts it, unless another guest there is of it too
+    """
+    reported = admission.reported_endianness(host_state.stats)
+    others = [u for u in (host_state.instances or ()) if u != excluding]
+    by_others = _instances(getattr(host_state, 'cell_uuid', None), others) \
+        if others else set()
+    if excluding is not None:
+        own = _instances(getattr(host_state, 'cell_uuid', None),
+                         [excluding])
+        reported -= own
+    return reported | by_others
 
 
 def exclusive(host_state):
@@ -159,3 +222,8 @@ def exclusive(host_state):
     policy = (host_state.stats or {}).get(admission.STAT_POLICY) or \
         CONF.powerkvm.endianness_policy
     return policy == ledger.EXCLUSIVE
+
+
+def forget(uuid):
+    """Read the guest's endianness again next time (it is being rebuilt)."""
+    _instances.forget(uuid)

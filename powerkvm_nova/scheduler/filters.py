@@ -43,9 +43,16 @@ from powerkvm_nova.scheduler import moves
 
 
 class PowerKVMEndiannessFilter(filters.BaseHostFilter):
+    """Hosts whose guests are all of the request's endianness.
 
-    # A rebuild stays on its host, whose admission decides.
-    RUN_ON_REBUILD = False
+    It also runs for a rebuild with a new image (nova schedules those to
+    the guest's own host; this filter overrides filter_all, which nova's
+    RUN_ON_REBUILD flag does not reach): a rebuild may change the guest's
+    endianness only where no other guest of its host keeps the old one
+    (doc/endianness.md, "Rebuild").
+    """
+
+    RUN_ON_REBUILD = True
 
     def filter_all(self, filter_obj_list, spec_obj):
         hosts = list(filter_obj_list)
@@ -55,24 +62,36 @@ class PowerKVMEndiannessFilter(filters.BaseHostFilter):
             raise nova_exception.NoValidHost(reason=str(e))
         if wanted is None:
             return hosts
-        passing = [h for h in hosts if self._accepts(h, wanted)]
+        rebuilt = endianness.rebuilt(spec_obj)
+        if rebuilt is not None:
+            endianness.forget(rebuilt)
+        passing = [h for h in hosts if self._accepts(h, wanted, rebuilt)]
         if hosts and not passing:
             raise nova_exception.NoValidHost(reason=(
-                'every PowerKVM host left runs guests of the other '
-                'endianness, and a host runs guests of one endianness only: '
-                'no host can take this %s guest. Free a host or add one.'
-                % wanted.value))
+                _REBUILD_REFUSED if rebuilt else _BOOT_REFUSED)
+                % wanted.value)
         return passing
 
     def host_passes(self, host_state, spec_obj):
         wanted = endianness.wanted(spec_obj)
-        return wanted is None or self._accepts(host_state, wanted)
+        return wanted is None or self._accepts(
+            host_state, wanted, endianness.rebuilt(spec_obj))
 
     @staticmethod
-    def _accepts(host_state, wanted):
+    def _accepts(host_state, wanted, rebuilt=None):
         if not endianness.exclusive(host_state):
             return True
-        return endianness.held(host_state) <= {wanted}
+        return endianness.held(host_state, excluding=rebuilt) <= {wanted}
+
+
+_BOOT_REFUSED = (
+    'every PowerKVM host left runs guests of the other endianness, and a '
+    'host runs guests of one endianness only: no host can take this %s '
+    'guest. Free a host or add one.')
+_REBUILD_REFUSED = (
+    'other guests on this server\'s PowerKVM host are of the other '
+    'endianness, and a host runs guests of one endianness only: the server '
+    'cannot be rebuilt into a %s image there. It still runs its old image.')
 
 
 class PowerKVMCpuFilter(filters.BaseHostFilter):
@@ -87,6 +106,10 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
 
     def filter_all(self, filter_obj_list, spec_obj):
         hosts = list(filter_obj_list)
+        if endianness.is_rebuild(spec_obj):
+            # The guest stays on its host with its flavor (nova's
+            # RUN_ON_REBUILD, which filter_all is not subject to).
+            return hosts
         try:
             wanted = cpu_request.of(spec_obj.flavor, spec_obj.image
                                     if spec_obj.obj_attr_is_set('image')

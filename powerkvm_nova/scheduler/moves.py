@@ -33,6 +33,7 @@ from oslo_log import log as logging
 from powerkvm_nova import admission
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.endianness import Endianness
+from powerkvm_nova import migrations
 
 LOG = logging.getLogger(__name__)
 
@@ -103,6 +104,5 @@ def _described(cctxt, instance):
 
 
 def _is_live(cctxt, uuid):
-    migrations = objects.MigrationList.get_in_progress_by_instance(
-        cctxt, uuid)
-    return any(m.migration_type == LIVE for m in migrations)
+    return any(m.migration_type == LIVE
+               for m in migrations.in_progress(cctxt, uuid))

@@ -1,0 +1,279 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The endianness rule along nova's lifecycle, through its REST API.
+
+Each path here once let a host run both endiannesses or left a server's
+record untrue (doc/endianness.md, "The lifecycle"): a guest's hold on its
+host while nova makes its domain again, a rebuild into the other
+endianness, nova's hw_emulation_architecture.
+"""
+
+import time
+from unittest import mock
+
+import fixtures
+from nova import context as nova_context
+from nova import objects
+from nova.virt.libvirt import driver as libvirt_driver
+
+from powerkvm_nova import admission
+from powerkvm_nova.endianness import Endianness
+from tests.functional import test_endianness
+
+LIBVIRT = libvirt_driver.LibvirtDriver
+
+
+class LifecycleTestBase(test_endianness.EndiannessTestBase):
+
+    # nova's API answers these actions at once and the compute works on;
+    # a failure shows in the server, as a user sees it.
+    CAST_AS_CALL = False
+
+    def settled(self, server, timeout=60):
+        """The server once it is ACTIVE, ERROR or SHUTOFF."""
+        deadline = time.monotonic() + timeout
+        while True:
+            server = self.api.get_server(server['id'])
+            if server['status'] in ('ACTIVE', 'ERROR', 'SHUTOFF') and \
+                    not server.get('OS-EXT-STS:task_state'):
+                return server
+            if time.monotonic() > deadline:
+                self.fail('server %s still %s' % (server['id'],
+                                                  server['status']))
+            time.sleep(0.1)
+
+    def post(self, image):
+        """Ask for a server; its build goes on (see settled())."""
+        body = self._build_server(image_uuid=self.images.get(image, image),
+                                  networks='none')
+        return self.api.post_server({'server': body})
+
+    def domain_of(self, server, host='p1'):
+        """The server's libvirt domain on host, or None."""
+        conn = self.computes[host].driver._host.get_connection()
+        return next((dom for dom in conn._vms.values()
+                     if dom.UUIDString() == server['id']), None)
+
+    def arch_of(self, server, host='p1'):
+        return self.domain_of(server, host)._def['os']['arch']
+
+    def recorded(self, server):
+        ctxt = nova_context.get_admin_context()
+        instance = objects.Instance.get_by_uuid(
+            ctxt, server['id'], expected_attrs=['system_metadata'])
+        return admission.recorded_endianness(instance)
+
+    def race_a_build(self, image, server, action):
+        """Boot image while action has undefined server's domain.
+
+        From inside the window between nova's destroy of the domain and
+        its define again (LibvirtDriver._create_guest_with_network, which
+        _hard_reboot calls next), a build is asked for and followed to its
+        end; it reaches the same host. :returns: the raced server, settled
+        """
+        raced = []
+        create = LIBVIRT._create_guest_with_network
+
+        def define_again(driver, context, xml, instance, *args, **kwargs):
+            if instance.uuid == server['id'] and not raced:
+                raced.append(self.settled(self.post(image)))
+            return create(driver, context, xml, instance, *args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver.'
+            '_create_guest_with_network', define_again))
+        action()
+        for _ in range(600):
+            if raced:
+                break
+            time.sleep(0.1)
+        self.assertEqual(1, len(raced), 'the action defined no domain')
+        self.settled(server)
+        return raced[0]
+
+
+class RestartHoldTestCase(LifecycleTestBase):
+    """A guest holds its host while nova makes its domain again.
+
+    The host's own admission is what keeps the rule here: no scheduler
+    filter, one host.
+    """
+
+    ADDITIONAL_FILTERS = []
+    WEIGHER = False
+    HOSTS = ('p1',)
+
+    def setUp(self):
+        super().setUp()
+        self.le = self.boot('le')
+        self.watch_for_mixing()
+
+    def assert_kept(self, raced):
+        self.assertEqual('ERROR', raced['status'])
+        events = self._wait_for_instance_action_event(
+            raced, 'create', 'powerkvm_endianness_admission', 'Error')
+        self.assertIn('PowerKVM host p1 runs 1 little-endian guest',
+                      events['details'])
+        server = self.settled(self.le)
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual('ppc64le', self.arch_of(self.le))
+        self.assertEqual([], self.mixed_moments)
+        self.assert_never_mixed()
+        self.assert_nothing_leaked([server, raced])
+
+    def test_hard_reboot_keeps_the_host(self):
+        raced = self.race_a_build(
+            'be', self.le, lambda: self.api.post_server_action(
+                self.le['id'], {'reboot': {'type': 'HARD'}}))
+        self.assert_kept(raced)
+
+    def test_start_keeps_the_host(self):
+        self._stop_server(self.le)
+        raced = self.race_a_build(
+            'be', self.le, lambda: self.api.post_server_action(
+                self.le['id'], {'os-start': None}))
+        self.assert_kept(raced)
+
+    def test_delete_frees_the_host(self):
+        self._reboot_server(self.le, hard=True)
+        self._delete_server(self.le)
+        self.assertEqual({}, self.computes['p1'].driver.ledger._reserved)
+        self.assertEqual('ACTIVE', self.boot('be')['status'])
+
+    def test_failed_hard_reboot_holds_until_the_guest_leaves(self):
+        with mock.patch.object(LIBVIRT, '_create_guest_with_network',
+                               side_effect=ValueError('QEMU failed')):
+            self.api.post_server_action(self.le['id'],
+                                        {'reboot': {'type': 'HARD'}})
+            server = self._wait_for_state_change(self.le, 'ERROR')
+        self.assertIsNone(self.domain_of(server))
+        # the guest is still this host's: a big-endian build is refused
+        self._run_periodics()
+        be = self.settled(self.post('be'))
+        self.assertEqual('ERROR', be['status'])
+        # until it is deleted
+        self._delete_server(server)
+        self._run_periodics()
+        self.assertEqual([], self.computes['p1'].driver.ledger.restarting())
+        self.assertEqual('ACTIVE', self.boot('be')['status'])
+
+
+class RebuildTestCase(LifecycleTestBase):
+    """The rebuild rule, with the scheduler filter (the advised set-up)."""
+
+    HOSTS = ('p1', 'p2')
+
+    def test_only_guest_rebuilt_into_the_other_endianness(self):
+        le = self.boot('le', host='p1')
+        server = self._rebuild_server(le, self.images['be'])
+        self.assertEqual('p1', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual('ppc64', self.arch_of(server))
+        self.assertEqual(Endianness.BIG, self.recorded(server))
+        self.assertEqual(Endianness.BIG,
+                         self.computes['p1'].driver.ledger.holds())
+        self.assert_nothing_leaked([server])
+
+    def test_rebuild_refused_where_others_keep_the_old_endianness(self):
+        le = self.boot('le', host='p1')
+        other = self.boot('le', host='p1')
+        allocations = self._get_allocations_by_server_uuid(le['id'])
+        self.api.post_server_action(
+            le['id'], {'rebuild': {'imageRef': self.images['be']}})
+        server = self._wait_for_state_change(le, 'ERROR')
+        fault = self.fault_of(server)['message']
+        self.assertIn('cannot be rebuilt into a big-endian image', fault)
+        # untouched: its domain runs as it was, its record and allocation
+        # say what runs, nova rolled back its image
+        self.assertTrue(self.domain_of(server).isActive())
+        self.assertEqual('ppc64le', self.arch_of(server))
+        self.assertEqual(Endianness.LITTLE, self.recorded(server))
+        self.assertEqual(allocations,
+                         self._get_allocations_by_server_uuid(le['id']))
+        self.assertEqual(self.images['le'], server['image']['id'])
+        # what the user does: a hard reboot makes it ACTIVE, still LE
+        server = self._reboot_server(server, hard=True)
+        self.assertEqual('ppc64le', self.arch_of(server))
+        self.assert_never_mixed()
+        self.assert_nothing_leaked([server, other])
+
+
+class HostSideRebuildTestCase(LifecycleTestBase):
+    """Without the scheduler filter, the host refuses before nova starts."""
+
+    ADDITIONAL_FILTERS = []
+    HOSTS = ('p1',)
+
+    def test_rebuild_refused_before_the_guest_is_touched(self):
+        le = self.boot('le')
+        other = self.boot('le')
+        self.watch_for_mixing()
+        self.api.post_server_action(
+            le['id'], {'rebuild': {'imageRef': self.images['be']}})
+        event = self._wait_for_instance_action_event(
+            le, 'rebuild', 'compute_rebuild_instance', 'Error')
+        server = self.settled(le)
+        # nova keeps the server's state on the driver's rollback; the
+        # reason is the rebuild's event ('openstack server event show'):
+        # nova shows no fault of an ACTIVE server
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertIn('refused before the guest was touched',
+                      event['details'])
+        self.assertIn('PowerKVM host p1 runs 1 little-endian guest',
+                      event['details'])
+        self.assertTrue(self.domain_of(server).isActive())
+        self.assertEqual('ppc64le', self.arch_of(server))
+        self.assertEqual(Endianness.LITTLE, self.recorded(server))
+        self.assertEqual([], self.mixed_moments)
+        self.assert_never_mixed()
+        self.assertEqual({}, self.computes['p1'].driver.ledger._reserved)
+        self.assertEqual('ACTIVE', self.settled(other)['status'])
+
+
+class EmulationArchTestCase(LifecycleTestBase):
+    """hw_emulation_architecture cannot make a guest the other endianness."""
+
+    HOSTS = ('p1',)
+
+    def setUp(self):
+        super().setUp()
+        self.disguised = self._power_image(
+            'ppc64le', hw_emulation_architecture='ppc64')
+
+    def test_refused_by_the_scheduler(self):
+        server = self.boot(self.disguised, expected_state='ERROR')
+        self.assertIn('hw_emulation_architecture',
+                      server['fault']['message'])
+        self.assertEqual({}, self.colours()['p1'])
+
+    def test_refused_by_the_host(self):
+        self.flags(enabled_filters=['ComputeFilter'],
+                   group='filter_scheduler')
+        self.restart_compute_service('p1')
+        server = self.settled(self.post(self.disguised))
+        self.assertEqual('ERROR', server['status'])
+        self.assertIn('hw_emulation_architecture',
+                      server['fault']['message'])
+        self.assertEqual({}, self.colours()['p1'])
+
+    def test_guest_spawned_before_keeps_its_arch(self):
+        le = self.boot('le')
+        # an instance from before the refusal, whose image set the property
+        ctxt = nova_context.get_admin_context()
+        instance = objects.Instance.get_by_uuid(
+            ctxt, le['id'], expected_attrs=['system_metadata'])
+        instance.system_metadata['image_hw_emulation_architecture'] = 'ppc64'
+        instance.save()
+        server = self._reboot_server(le, hard=True)
+        self.assertEqual('ppc64le', self.arch_of(server))
+        self.assertEqual('ACTIVE', self.boot('le')['status'])
+        self.assert_never_mixed()
