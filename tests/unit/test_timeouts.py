@@ -42,12 +42,17 @@ def holding_the_lock(lock, release):
 
 class HungTestTestCase(test.NoDBTestCase):
 
-    def _run_hung_test(self):
+    def _run_hung_test(self, cleanup_hangs=False):
         """A test whose threads all wait for ever, on a 1 s timeout."""
         lock, release = threading.Lock(), threading.Event()
         started = threading.Semaphore(0)
 
         class Hung(testtools.TestCase):
+            def setUp(inner):
+                super().setUp()
+                if cleanup_hangs:
+                    inner.addCleanup(release.wait)
+
             def test_hangs(inner):
                 holder = threading.Thread(target=holding_the_lock,
                                           args=(lock, release), daemon=True)
@@ -101,6 +106,19 @@ class HungTestTestCase(test.NoDBTestCase):
             self.assertIn('greenthreads', report)
             self.assertIn('--- 3 greenthread(s)', report)
 
+    def test_a_hung_cleanup_is_broken_too(self):
+        # the alarm comes again every GRACE_SECONDS / 4 after the first
+        self.useFixture(fixtures.MockPatch(
+            'tests.fixtures.timeouts.GRACE_SECONDS', 4))
+        result, took = self._run_hung_test(cleanup_hangs=True)
+        self.assertLess(took, 4)
+        # the body's error and the cleanup's, both on the test
+        self.assertEqual(1, len(result.errors), result.errors)
+        report = result.errors[0][1]
+        self.assertIn('timed out after 1 s', report)
+        self.assertIn('still not over 2 s after it began; its cleanups '
+                      'hang too', report)
+
     def test_the_outer_timeout_runs_on_after_an_inner_one(self):
         outer = timeouts._active[-1]
         self.assertGreater(outer.seconds, 1)
@@ -138,7 +156,7 @@ class HungTestTestCase(test.NoDBTestCase):
                              capture_output=True, text=True, timeout=60)
         self.assertNotEqual(0, run.returncode)
         self.assertIn('timed out after 1 s', run.stderr)
-        self.assertIn('Timeout (0:00:02)!', run.stderr)
+        self.assertIn('Timeout (0:00:01)!', run.stderr)
         # the stacks of the OS threads (in eventlet mode the main thread's
         # is its hub's)
         self.assertIn('most recent call first', run.stderr)
