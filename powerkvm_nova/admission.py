@@ -95,22 +95,26 @@ class Admission:
         """
         image_id = image_meta.id if 'id' in image_meta else \
             instance.image_ref
+        # The kernel nova boots: the one its API resolved for the instance
+        # (none for 'nokernel'), not the raw image property.
         return self.of_image(context, image_id or 'volume',
-                             image_properties(instance, image_meta))
+                             image_properties(instance, image_meta),
+                             kernel_id=instance.kernel_id or None)
 
-    def of_image(self, context, image_id, properties, default=None):
+    def of_image(self, context, image_id, properties, default=None,
+                 kernel_id=None):
         """The Endianness an image's properties (and kernel) say.
 
         :param default: for an image no detector can tell, instead of
             [powerkvm] unknown_endianness
+        :param kernel_id: the kernel image the guest boots, if any
         """
         refuse_emulation(image_id, properties)
         declared = properties.get('hw_architecture')
         if declared:
             guest_arch.resolve(declared, None)
         facts = detectors.ImageFacts(
-            image_id, properties,
-            kernel_reader(context, properties.get('kernel_id')))
+            image_id, properties, kernel_reader(context, kernel_id))
         finding = detectors.detect(facts, self.detectors)
         if finding is not None:
             LOG.debug('Image %s: %s', image_id, finding)
@@ -168,13 +172,35 @@ def meta_properties(image_meta):
         'nova_object.data'].items() if isinstance(v, str)}
 
 
+# nova's API: an image whose kernel_id is this boots no kernel of its own
+# (compute/api.py, _handle_kernel_and_ramdisk).
+NO_KERNEL = 'nokernel'
+
+
+def kernel_of(properties):
+    """The kernel image an image's properties name, or None."""
+    kernel_id = properties.get('kernel_id')
+    return None if kernel_id in (None, '', NO_KERNEL) else kernel_id
+
+
 def kernel_reader(context, kernel_id):
-    """read(n): the first n bytes of image kernel_id; None without one."""
-    if not kernel_id:
+    """read(n): the first n bytes of image kernel_id; None without one.
+
+    A kernel that cannot be read (gone from the image service, no access)
+    reads as nothing: that detector then cannot say, and the others and
+    [powerkvm] unknown_endianness decide.
+    """
+    if not kernel_id or kernel_id == NO_KERNEL:
         return None
 
     def read(n):
-        return head.read(context, kernel_id, n)
+        try:
+            return head.read(context, kernel_id, n)
+        except Exception as e:
+            LOG.warning('Kernel image %s unreadable (%s); its ELF header '
+                        'says nothing of the guest\'s endianness',
+                        kernel_id, e)
+            return None
     return read
 
 

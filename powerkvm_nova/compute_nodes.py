@@ -13,9 +13,16 @@
 """What other computes reported: their ComputeNode stats, as nova hands
 them to a driver (objects or primitives) or as the database holds them."""
 
+import nova.conf
+from nova import context as nova_context
 from nova import objects
+from nova import servicegroup
 from oslo_log import log as logging
 
+from powerkvm_nova import admission
+from powerkvm_nova.endianness import ledger
+
+CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
@@ -49,3 +56,34 @@ def migration_destination_stats(context, instance):
                     instance=instance)
         return None
     return node.stats
+
+
+def others_could_take(endianness):
+    """Could another PowerKVM compute of this cell take such a guest?
+
+    From what each last reported (its endianness stat), among the enabled
+    computes that are up. Hosts that report no PowerKVM stats (another
+    driver's) cannot. When it cannot tell, it says yes: nova then retries
+    as usual.
+    """
+    ctxt = nova_context.get_admin_context()
+    try:
+        services = {s.host: s for s in objects.ServiceList.get_by_binary(
+            ctxt, 'nova-compute')}
+        nodes = objects.ComputeNodeList.get_all(ctxt)
+        group = servicegroup.API()
+        for node in nodes:
+            service = services.get(node.host)
+            if node.host == CONF.host or service is None or \
+                    service.forced_down or not group.service_is_up(service):
+                continue
+            stats = node.stats or {}
+            if admission.STAT_POLICY not in stats:
+                continue
+            if stats[admission.STAT_POLICY] != ledger.EXCLUSIVE or \
+                    admission.reported_endianness(stats) <= {endianness}:
+                return True
+    except Exception as e:
+        LOG.warning('PowerKVM: the other computes are unknown (%s)', e)
+        return True
+    return False

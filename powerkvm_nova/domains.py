@@ -84,8 +84,13 @@ class LibvirtDomains(ledger.DomainSource):
         return conn.numOfDomains() + conn.numOfDefinedDomains()
 
     def uuids(self):
-        flags = (self._libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE |
-                 self._libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)
+        return self._list(self._libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE |
+                          self._libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)
+
+    def shut_off(self):
+        return self._list(self._libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)
+
+    def _list(self, flags):
         return [dom.UUIDString()
                 for dom in self._host.get_connection().listAllDomains(flags)]
 

@@ -35,6 +35,7 @@ from oslo_utils import excutils
 
 from powerkvm_nova import admission
 from powerkvm_nova import compat
+from powerkvm_nova import compute_nodes
 from powerkvm_nova import domains
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
@@ -90,9 +91,10 @@ class EndiannessHooks:
             raise nova_exception.InvalidConfiguration(str(e))
         # The hypervisor is the record: the ledger reads libvirt (at
         # init_host and whenever domains change), never its own memory.
+        self._domains = domains.LibvirtDomains(self._host,
+                                               libvirt_driver.libvirt)
         self.ledger = ledger.HostLedger(
-            domains.LibvirtDomains(self._host, libvirt_driver.libvirt),
-            CONF.host, CONF.powerkvm.endianness_policy)
+            self._domains, CONF.host, CONF.powerkvm.endianness_policy)
 
     def _log_ledger(self):
         try:
@@ -109,7 +111,42 @@ class EndiannessHooks:
         self._drop_departed_holds()
         # Catch up with domains defined or undefined behind nova's back.
         self.ledger.resync()
+        leftovers = self._leftover_domains()
+        for uuid in self.ledger.disregard(leftovers):
+            LOG.info('PowerKVM: shut-off domain %s is left by a guest %s; '
+                     'it does not hold this host to its endianness until '
+                     'nova removes it', uuid, leftovers[uuid])
         return admission.host_stats(self.ledger)
+
+    def _leftover_domains(self):
+        """Shut-off domains of guests no longer this host's: uuid -> why.
+
+        A guest deleted while this host was down, or evacuated from it,
+        leaves its domain here until nova's own cleanup; until then it
+        would keep the host to its endianness. A domain no instance owns
+        (defined by hand) and one whose guest is moving (a resize's source
+        waiting for its confirmation) still count.
+        """
+        leftovers = {}
+        shut_off = self._domains.shut_off()
+        if not shut_off:
+            return leftovers
+        ctxt = nova_context.get_admin_context(read_deleted='yes')
+        for uuid in shut_off:
+            try:
+                instance = objects.Instance.get_by_uuid(ctxt, uuid)
+                if not (instance.deleted or instance.host != CONF.host) or \
+                        migrations.in_progress(ctxt, uuid):
+                    continue
+            except nova_exception.InstanceNotFound:
+                continue
+            except Exception as e:
+                LOG.warning('PowerKVM: the guest of shut-off domain %s is '
+                            'unknown (%s); the domain counts', uuid, e)
+                continue
+            leftovers[uuid] = ('deleted' if instance.deleted else
+                               'now on host %s' % instance.host)
+        return leftovers
 
     def _drop_finished_arrivals(self):
         """Free the claims of live migrations to here that are over.
@@ -168,8 +205,17 @@ class EndiannessHooks:
         with _admission_event(context, instance):
             try:
                 self.ledger.admit(instance.uuid, endianness)
-            except exception.PowerKVMError as e:
+            except exception.OtherEndianness as e:
                 LOG.warning('%s', e, instance=instance)
+                if not compute_nodes.others_could_take(endianness):
+                    # nova would retry, then end with its own fault that
+                    # says nothing of why (it keeps 255 characters)
+                    raise nova_exception.BuildAbortException(
+                        instance_uuid=instance.uuid, reason=(
+                            'PowerKVM host %s runs %s, and no other enabled '
+                            'PowerKVM host can take this %s guest: a host '
+                            'runs guests of one endianness only'
+                            % (e.host, e.held, e.wanted.value)))
                 raise nova_exception.RescheduledException(
                     instance_uuid=instance.uuid, reason=str(e))
 
@@ -388,9 +434,11 @@ class EndiannessHooks:
         # wraps any error here as "cannot be rescued: Driver Error: ...".
         guest = self._recorded_endianness(instance)
         try:
+            properties = admission.meta_properties(image_meta)
             rescuer = self._admission.of_image(
                 context, image_meta.id if 'id' in image_meta else 'rescue',
-                admission.meta_properties(image_meta), default=guest)
+                properties, default=guest,
+                kernel_id=admission.kernel_of(properties))
         except exception.PowerKVMError as e:
             raise nova_exception.NovaException(message=str(e))
         if rescuer != guest:

@@ -19,3 +19,19 @@ answering, in one place (powerkvm_nova.driver).
 
 class PowerKVMError(Exception):
     """A request a PowerKVM host cannot serve; the message says why."""
+
+
+class OtherEndianness(PowerKVMError):
+    """A host runs guests of the other endianness than the one asked for.
+
+    :param host: the host's name
+    :param held: what it runs, said for people ('2 little-endian guests')
+    :param wanted: the Endianness refused
+    """
+
+    def __init__(self, host, held, wanted):
+        self.host, self.held, self.wanted = host, held, wanted
+        super().__init__(
+            'PowerKVM host %s runs %s; a host runs guests of one endianness '
+            'only, so this %s guest cannot start here ([powerkvm] '
+            'endianness_policy = exclusive)' % (host, held, wanted.value))

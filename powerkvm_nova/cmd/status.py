@@ -80,6 +80,8 @@ class Checks(upgradecheck.UpgradeCommands):
          lambda self: self._run(checks.cpu)),
         ('Endianness of the guests',
          lambda self: self._run(checks.endianness)),
+        ('Scheduler filter and weigher',
+         lambda self: self._run(checks.scheduler)),
         ('Flavors and the split-core mode',
          lambda self: self._run(checks.flavors, self._load_flavors())),
         ('KSM and zswap', lambda self: self._run(checks.memory)),

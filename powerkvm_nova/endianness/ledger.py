@@ -52,6 +52,10 @@ class DomainSource:
         """The domain's Endianness, None if not a POWER guest or gone."""
         raise NotImplementedError()
 
+    def shut_off(self):
+        """UUIDs of the defined domains that are not running."""
+        raise NotImplementedError()
+
 
 class HostLedger:
 
@@ -66,6 +70,8 @@ class HostLedger:
         self._lapses = {}
         # claims of guests whose domain is being made again (hold())
         self._restarting = set()
+        # shut-off domains left behind by guests gone from this host
+        self._leftovers = set()
         self._marker = None
 
     # -- reading the hypervisor -------------------------------------------
@@ -90,6 +96,7 @@ class HostLedger:
         present = set(self._source.uuids())
         for uuid in set(self._guests) - present:
             del self._guests[uuid]
+        self._leftovers &= present
         for uuid in present - set(self._guests):
             endianness = self._source.endianness_of(uuid)
             if endianness is not None:
@@ -122,8 +129,9 @@ class HostLedger:
     def _counts(self, excluding=None):
         self._drop_lapsed()
         counts = collections.Counter()
-        for records in (self._guests, self._reserved):
-            counts.update(e for u, e in records.items() if u != excluding)
+        counts.update(e for u, e in self._guests.items()
+                      if u != excluding and u not in self._leftovers)
+        counts.update(e for u, e in self._reserved.items() if u != excluding)
         return counts
 
     def holds(self):
@@ -173,11 +181,8 @@ class HostLedger:
         counts = self._counts(excluding=uuid)
         others = {e: n for e, n in counts.items() if e != endianness}
         if self.policy == EXCLUSIVE and others:
-            raise exception.PowerKVMError(
-                'PowerKVM host %s runs %s; a host runs guests of one '
-                'endianness only, so this %s guest cannot start here '
-                '([powerkvm] endianness_policy = exclusive)'
-                % (self.host, _describe(others), endianness.value))
+            raise exception.OtherEndianness(self.host, _describe(others),
+                                            endianness)
 
     def lapsing(self):
         """UUIDs of the held claims that lapse by themselves."""
@@ -201,6 +206,20 @@ class HostLedger:
             self._lapses.pop(uuid, None)
             self._restarting.add(uuid)
             self._marker = None
+
+    def disregard(self, uuids):
+        """Count none of these shut-off domains from now on.
+
+        They are what a guest gone from this host left behind (deleted, or
+        now another host's) until nova's own cleanup undefines them; one
+        that runs again, or a later call without it, counts again.
+
+        :returns: the UUIDs not disregarded before
+        """
+        with self._lock:
+            new = set(uuids) - self._leftovers
+            self._leftovers = set(uuids)
+            return new
 
     def restarting(self):
         """UUIDs of the guests held by hold() whose domain is not back."""

@@ -108,7 +108,7 @@ def wanted(spec_obj):
     finding = detectors.detect(facts, _detectors())
     if finding is not None:
         result = finding.endianness
-    elif properties.get('kernel_id') or \
+    elif admission.kernel_of(properties) or \
             CONF.powerkvm.unknown_endianness != 'assume':
         # The kernel may tell on the host; or the host refuses anyway.
         result = None
@@ -116,6 +116,15 @@ def wanted(spec_obj):
         result = Endianness.from_arch(CONF.powerkvm.default_guest_arch)
     setattr(spec_obj, _CACHE, result)
     return result
+
+
+def _interval():
+    """How long a host's report can be stale: one resource update.
+
+    0 (nova's default) runs the update at every periodic tick, 60 s.
+    """
+    interval = CONF.update_resources_interval
+    return interval if interval > 0 else 60
 
 
 def is_rebuild(spec_obj):
@@ -135,8 +144,9 @@ class _InstanceEndianness:
     """instance UUID -> Endianness, read from the cell databases.
 
     An entry is kept for one resource update interval at most: a guest's
-    endianness changes only by a rebuild, which also forgets it at once
-    here, and the host's own report catches up within that interval.
+    endianness changes only by a rebuild, whose guest is then read afresh
+    every time for one interval (forget()), and the host's own report
+    catches up within that interval.
     Filters run in the scheduler's worker threads (nova's native threading
     mode) as well as greenthreads: the table is read and written under a
     lock, and the database is read outside it.
@@ -146,20 +156,26 @@ class _InstanceEndianness:
 
     def __init__(self, clock=time.monotonic):
         self._known = {}
+        # uuid -> until when it is read afresh every time (a rebuild)
+        self._volatile = {}
         self._cells = {}
         self._lock = threading.Lock()
         self._clock = clock
 
     def __call__(self, cell_uuid, uuids):
         missing = self._missing(uuids)
-        if missing and cell_uuid:
-            self._remember(self._load(cell_uuid, missing))
+        found = self._load(cell_uuid, missing) if missing and cell_uuid \
+            else {}
+        self._remember(found)
         with self._lock:
-            return {self._known[u][0] for u in uuids if u in self._known}
+            return {self._known[u][0] for u in uuids if u in self._known} | \
+                set(found.values())
 
     def forget(self, uuid):
+        """Read this guest afresh for one interval: it is being rebuilt."""
         with self._lock:
             self._known.pop(uuid, None)
+            self._volatile[uuid] = self._clock() + _interval()
 
     def _missing(self, uuids):
         now = self._clock()
@@ -170,14 +186,16 @@ class _InstanceEndianness:
             return [u for u in uuids if u not in self._known]
 
     def _remember(self, found):
-        # 0 (nova's default) runs the update at every periodic tick, 60 s
-        interval = CONF.update_resources_interval
-        until = self._clock() + (interval if interval > 0 else 60)
+        now = self._clock()
+        until = now + _interval()
         with self._lock:
+            for uuid in [u for u, t in self._volatile.items() if t <= now]:
+                del self._volatile[uuid]
             if len(self._known) > self.LIMIT:
                 self._known.clear()
             for uuid, endianness in found.items():
-                self._known[uuid] = (endianness, until)
+                if uuid not in self._volatile:
+                    self._known[uuid] = (endianness, until)
 
     def _load(self, cell_uuid, uuids):
         ctxt = nova_context.get_admin_context()

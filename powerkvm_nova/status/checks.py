@@ -128,6 +128,42 @@ def config(facts, conf):
                                             group.endianness_policy))
 
 
+FILTER = 'PowerKVMEndiannessFilter'
+WEIGHER = 'powerkvm_nova.scheduler.weighers.PowerKVMEndiannessWeigher'
+
+
+def scheduler(facts, conf):
+    """The scheduler settings of this nova.conf, where it has any.
+
+    A compute host's nova.conf often configures no scheduler; the one the
+    nova-scheduler reads is what counts (doc/endianness.md).
+    """
+    group = conf.filter_scheduler
+    located = conf.get_location('enabled_filters', 'filter_scheduler')
+    if located is None or located.location.name == 'opt_default':
+        return Result(Code.SUCCESS, 'this nova.conf configures no '
+                      'scheduler filters; the nova-scheduler\'s must enable '
+                      '%s and weigh with %s' % (FILTER, WEIGHER))
+    missing = []
+    if FILTER not in group.enabled_filters:
+        missing.append('[filter_scheduler] enabled_filters lacks %s '
+                       '(without it a rebuild the host refuses loses its '
+                       'placement allocation, and the scheduler sends '
+                       'guests to hosts that refuse them)' % FILTER)
+    elif not any(path.endswith('.' + FILTER)
+                 for path in group.available_filters):
+        missing.append('[filter_scheduler] available_filters lacks '
+                       'powerkvm_nova.scheduler.filters.%s' % FILTER)
+    if WEIGHER not in group.weight_classes:
+        missing.append('[filter_scheduler] weight_classes lacks %s (without '
+                       'it nova spreads one endianness over every empty '
+                       'host)' % WEIGHER)
+    if missing:
+        return Result(Code.WARNING, '; '.join(missing))
+    return Result(Code.SUCCESS, '%s enabled, %s weighing' % (
+        FILTER, WEIGHER.rsplit('.', 1)[1]))
+
+
 def memory(facts, conf):
     """KSM (page sharing) and zswap (compressed swap) for memory overcommit."""
     ksm = {None: 'unknown', 0: 'off', 1: 'on', 2: 'unmerging'}.get(

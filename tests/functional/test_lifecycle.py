@@ -28,6 +28,7 @@ from nova.virt.libvirt import driver as libvirt_driver
 
 from powerkvm_nova import admission
 from powerkvm_nova.endianness import Endianness
+from powerkvm_nova.scheduler import moves
 from tests.functional import test_endianness
 
 LIBVIRT = libvirt_driver.LibvirtDriver
@@ -277,3 +278,156 @@ class EmulationArchTestCase(LifecycleTestBase):
         self.assertEqual('ppc64le', self.arch_of(server))
         self.assertEqual('ACTIVE', self.boot('le')['status'])
         self.assert_never_mixed()
+
+
+class LeftoverDomainTestCase(LifecycleTestBase):
+    """A shut-off domain left by a guest gone from its host holds nothing.
+
+    nova removes such a domain itself only later (its cleanup of evacuated
+    guests when the compute restarts; its reaping task, every 30 minutes,
+    and only of running ones).
+    """
+
+    ADDITIONAL_FILTERS = []
+    WEIGHER = False
+    HOSTS = ('p1',)
+
+    def leave_behind(self):
+        """A stopped big-endian guest and its instance record."""
+        be = self._stop_server(self.boot('be'))
+        ctxt = nova_context.get_admin_context()
+        return be, objects.Instance.get_by_uuid(ctxt, be['id'])
+
+    def assert_counts(self, counts):
+        """A little-endian build is refused if the domain counts."""
+        self._run_periodics()
+        le = self.settled(self.post('le'))
+        self.assertEqual('ERROR' if counts else 'ACTIVE', le['status'])
+
+    def test_domain_of_a_deleted_guest(self):
+        be, instance = self.leave_behind()
+        instance.destroy()  # deleted while its host was away
+        self.assertFalse(self.domain_of(be).isActive())
+        self.assert_counts(False)
+
+    def test_domain_of_a_guest_now_on_another_host(self):
+        be, instance = self.leave_behind()
+        instance.host = 'p9'  # evacuated while its host was away
+        instance.save()
+        self.assert_counts(False)
+
+    def test_domain_of_a_guest_being_resized_counts(self):
+        be, instance = self.leave_behind()
+        ctxt = nova_context.get_admin_context()
+        # a resize waiting for its confirmation: the guest may come back
+        objects.Migration(ctxt, instance_uuid=be['id'], status='finished',
+                          source_compute='p1', source_node='p1',
+                          dest_compute='p9',
+                          migration_type='resize').create()
+        instance.host = 'p9'
+        instance.save()
+        self.assert_counts(True)
+
+
+class LastHostFaultTestCase(LifecycleTestBase):
+    """Without the scheduler filter, the last host says why it refuses."""
+
+    ADDITIONAL_FILTERS = []
+    WEIGHER = False
+    HOSTS = ('p1', 'p2')
+
+    def test_fault_names_the_rule(self):
+        self.boot('le', host='p1')
+        self.boot('le', host='p2')
+        self._run_periodics()
+        be = self.settled(self.post('be'))
+        self.assertEqual('ERROR', be['status'])
+        fault = be['fault']['message']
+        self.assertIn('runs 1 little-endian guest, and no other enabled '
+                      'PowerKVM host can take this big-endian guest: a host '
+                      'runs guests of one endianness only', fault)
+        self.assert_never_mixed()
+
+    def test_retried_where_another_host_could(self):
+        self.boot('le', host='p1')
+        self._run_periodics()
+        be = self.settled(self.post('be'))
+        self.assertEqual('ACTIVE', be['status'])
+        self.assertEqual('p2', be['OS-EXT-SRV-ATTR:host'])
+
+
+class LiveMigrationStatusTestCase(LifecycleTestBase):
+    """A live migration is in progress from 'accepted' on.
+
+    nova's conductor schedules it and the destination runs its pre-check
+    while the migration is 'accepted' (conductor/manager.py,
+    _live_migrate).
+    """
+
+    HOSTS = ('p1', 'p2')
+
+    def test_accepted_live_migration(self):
+        le = self.boot('le', host='p1')
+        ctxt = nova_context.get_admin_context()
+        migration = objects.Migration(
+            ctxt, instance_uuid=le['id'], status='accepted',
+            source_compute='p1', source_node='p1',
+            migration_type='live-migration')
+        migration.create()
+        instance = objects.Instance.get_by_uuid(
+            ctxt, le['id'], expected_attrs=['system_metadata'])
+        # the scheduler applies the live-migration rules
+        spec = objects.RequestSpec.get_by_instance_uuid(ctxt, le['id'])
+        self.assertTrue(moves.of(spec).live)
+        # the destination's claim from its pre-check stays
+        destination = self.computes['p2'].driver
+        destination._reserve_arrival(instance, lapse_after=600)
+        self._run_periodics()
+        self.assertIn(le['id'], destination.ledger._reserved)
+        migration.status = 'error'
+        migration.save()
+        self._run_periodics()
+        self.assertNotIn(le['id'], destination.ledger._reserved)
+
+
+class LedgerFreshnessTestCase(LifecycleTestBase):
+    """What changed on a host is seen at once, by the host and scheduler."""
+
+    HOSTS = ('p1',)
+
+    def test_domain_defined_during_a_spawn_counts(self):
+        self.flags(enabled_filters=['ComputeFilter'],
+                   group='filter_scheduler')
+        self.restart_compute_service('p1')
+        create = LIBVIRT._create_guest_with_network
+        conn = self.computes['p1'].driver._host.get_connection()
+
+        def with_a_neighbour(driver, *args, **kwargs):
+            # defined behind nova's back while the guest is made
+            conn.defineXML(
+                "<domain type='kvm'><name>by-hand</name>"
+                "<memory>1024</memory><vcpu>1</vcpu><os>"
+                "<type arch='ppc64' machine='pseries'>hvm</type></os>"
+                "<devices/></domain>")
+            self.useFixture(fixtures.MonkeyPatch(
+                'nova.virt.libvirt.driver.LibvirtDriver.'
+                '_create_guest_with_network', create))
+            return create(driver, *args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver.'
+            '_create_guest_with_network', with_a_neighbour))
+        self.boot('le')
+        self.assertEqual({Endianness.LITTLE: 1, Endianness.BIG: 1},
+                         self.computes['p1'].driver.ledger.counts())
+        # the host is mixed by hand: it takes no guest until it is mended
+        self.assertEqual('ERROR', self.settled(self.post('le'))['status'])
+
+    def test_scheduler_sees_a_rebuilt_guest_at_once(self):
+        le = self.boot('le')
+        self._rebuild_server(le, self.images['be'])
+        # before the host's next report: the scheduler reads the guest's
+        # new endianness, not the one it remembered
+        server = self.boot('le', expected_state='ERROR')
+        self.assertIn('every PowerKVM host left runs guests of the other '
+                      'endianness', server['fault']['message'])

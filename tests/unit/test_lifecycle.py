@@ -105,11 +105,19 @@ class InstanceTableTestCase(test.NoDBTestCase):
         self.now += 31
         self.assertEqual({BE}, self.table('cell', ['u1']))
 
-    def test_forgotten_when_rebuilt(self):
+    def test_read_afresh_while_rebuilt(self):
         self.table('cell', ['u1'])
-        self.db['u1'] = BE
         self.table.forget('u1')
+        # read during the rebuild: still the old one, not remembered
+        self.assertEqual({LE}, self.table('cell', ['u1']))
+        self.db['u1'] = BE
         self.assertEqual({BE}, self.table('cell', ['u1']))
+        self.assertEqual(3, len(self.loads))
+        # remembered again an interval later
+        self.now += 61
+        self.table('cell', ['u1'])
+        self.table('cell', ['u1'])
+        self.assertEqual(4, len(self.loads))
 
     def test_rebuild_request_names_its_guest(self):
         objects.register_all()

@@ -222,6 +222,32 @@ class StatusTestCase(test.NoDBTestCase):
         self.assertEqual(Code.WARNING, checks.flavors(
             facts, CONF, 'no [api_database] connection').code)
 
+    def test_scheduler_filter_and_weigher(self):
+        # a compute's nova.conf that configures no scheduler
+        result = checks.scheduler(None, CONF)
+        self.assertEqual(Code.SUCCESS, result.code)
+        self.assertIn('configures no scheduler filters', result.details)
+        self.flags(enabled_filters=['ComputeFilter'],
+                   group='filter_scheduler')
+        result = checks.scheduler(None, CONF)
+        self.assertEqual(Code.WARNING, result.code)
+        self.assertIn('enabled_filters lacks PowerKVMEndiannessFilter',
+                      result.details)
+        self.assertIn('weight_classes lacks', result.details)
+        self.flags(enabled_filters=['ComputeFilter',
+                                    'PowerKVMEndiannessFilter'],
+                   group='filter_scheduler')
+        result = checks.scheduler(None, CONF)
+        self.assertIn('available_filters lacks', result.details)
+        self.flags(available_filters=[
+            'nova.scheduler.filters.all_filters',
+            'powerkvm_nova.scheduler.filters.PowerKVMEndiannessFilter'],
+            weight_classes=['nova.scheduler.weights.all_weighers',
+                            checks.WEIGHER],
+            group='filter_scheduler')
+        result = checks.scheduler(None, CONF)
+        self.assertEqual(Code.SUCCESS, result.code, result.details)
+
     def test_command_reports_the_worst(self):
         self.power8(online='0-31')
         command = status.Checks(
