@@ -24,6 +24,7 @@ import time
 import fixtures
 from nova.virt.libvirt import driver as libvirt_driver
 
+from powerkvm_nova.endianness import Endianness
 from tests.hypervisor import base
 
 LIBVIRT = libvirt_driver.LibvirtDriver
@@ -85,7 +86,9 @@ class EndiannessLifecycleTestCase(base.RealHypervisorTestBase):
         self.api.post_server_action(le['id'], {'reboot': {'type': 'HARD'}})
         le = self.settled(le)
         self.wait_for_console(le, 'POWERKVM-DISK-MARK count=2')
-        le = self.action(le, {'os-stop': None}, 'SHUTOFF')
+        self.api.post_server_action(le['id'], {'os-stop': None})
+        le = self.settled(le)
+        self.assertEqual('SHUTOFF', le['status'])
         self.api.post_server_action(le['id'], {'os-start': None})
         le = self.settled(le)
         self.wait_for_console(le, 'POWERKVM-DISK-MARK count=3')
@@ -102,7 +105,10 @@ class EndiannessLifecycleTestCase(base.RealHypervisorTestBase):
         self.assertEqual([le['id']],
                          [d.UUIDString() for d in self.conn.listAllDomains()
                           if d.name().startswith(base.NAME_PREFIX)])
-        self.assertEqual({}, self.computes[base.HOST].driver.ledger._reserved)
+        # the guest's hold is its domain again, no claim
+        book = self.computes[base.HOST].driver.ledger
+        self.assertEqual({Endianness.LITTLE: 1}, book.counts())
+        self.assertEqual(([], {}), (book.restarting(), book._reserved))
 
     def test_rebuild(self):
         le = self.settled(self.post(self.little_endian_linux_image()))
