@@ -22,6 +22,7 @@ from nova.virt.libvirt import config as vconfig
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_log import log as logging
 
+from powerkvm_nova import arrival_hooks
 from powerkvm_nova import capabilities
 from powerkvm_nova import conf as powerkvm_conf
 from powerkvm_nova import cpu_hooks
@@ -40,6 +41,7 @@ LOG = logging.getLogger(__name__)
 class PowerKVMDriver(move_hooks.ColdMoveHooks,
                      cpu_hooks.CpuHooks,
                      image_hooks.ImageHooks,
+                     arrival_hooks.ArrivalHooks,
                      endianness_hooks.EndiannessHooks,
                      libvirt_driver.LibvirtDriver):
     """A libvirt driver for KVM on IBM POWER (pseries guests)."""

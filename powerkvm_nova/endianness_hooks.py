@@ -13,10 +13,12 @@
 """The endianness rule at the driver's hooks (doc/endianness.md).
 
 Every path that puts a guest on this host asks the host ledger under its
-lock before the guest's domain exists here, and tells it how the move
-ended: spawn (create, rebuild, evacuate, unshelve), rescue, and the
-destination of a cold or live migration. PowerKVMDriver mixes this in
-before nova's LibvirtDriver, whose methods these wrap.
+lock before the guest's domain exists here, and tells it how it ended:
+spawn (create, rebuild, evacuate, unshelve) and rescue here; a guest
+arriving by migration in arrival_hooks. A guest holds the host until it
+really leaves it, across nova's remaking of its domain (doc/endianness.md,
+"The lifecycle"). PowerKVMDriver mixes this in before nova's
+LibvirtDriver, whose methods these wrap.
 """
 
 import contextlib
@@ -25,9 +27,7 @@ import sys
 from nova.compute import task_states
 from nova.compute import utils as compute_utils
 import nova.conf
-from nova import context as nova_context
 from nova import exception as nova_exception
-from nova import objects
 from nova.virt.libvirt import driver as libvirt_driver
 from nova.virt.libvirt import utils as libvirt_utils
 from oslo_log import log as logging
@@ -40,7 +40,7 @@ from powerkvm_nova import domains
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
-from powerkvm_nova import migrations
+from powerkvm_nova import host_reconcile
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -107,71 +107,24 @@ class EndiannessHooks:
                  self.ledger.policy)
 
     def _endianness_stats(self):
-        self._drop_finished_arrivals()
-        self._drop_departed_holds()
-        # Catch up with domains defined or undefined behind nova's back.
+        # Free what nova's records say no longer holds this host, then
+        # catch up with domains defined or undefined behind nova's back.
+        for what, uuids in (
+                (host_reconcile.finished_arrivals, self.ledger.lapsing()),
+                (host_reconcile.departed, self.ledger.restarting())):
+            for uuid, why in (what(uuids) if uuids else {}).items():
+                LOG.info('PowerKVM: guest %s no longer holds this host '
+                         '(%s)', uuid, why)
+                self.ledger.release(uuid)
         self.ledger.resync()
-        leftovers = self._leftover_domains()
+        shut_off = self._domains.shut_off()
+        leftovers = host_reconcile.leftover_domains(shut_off) \
+            if shut_off else {}
         for uuid in self.ledger.disregard(leftovers):
             LOG.info('PowerKVM: shut-off domain %s is left by a guest %s; '
                      'it does not hold this host to its endianness until '
                      'nova removes it', uuid, leftovers[uuid])
         return admission.host_stats(self.ledger)
-
-    def _leftover_domains(self):
-        """Shut-off domains of guests no longer this host's: uuid -> why.
-
-        A guest deleted while this host was down, or evacuated from it,
-        leaves its domain here until nova's own cleanup; until then it
-        would keep the host to its endianness. A domain no instance owns
-        (defined by hand) and one whose guest is moving (a resize's source
-        waiting for its confirmation) still count.
-        """
-        leftovers = {}
-        shut_off = self._domains.shut_off()
-        if not shut_off:
-            return leftovers
-        ctxt = nova_context.get_admin_context(read_deleted='yes')
-        for uuid in shut_off:
-            try:
-                instance = objects.Instance.get_by_uuid(ctxt, uuid)
-                if not (instance.deleted or instance.host != CONF.host) or \
-                        migrations.in_progress(ctxt, uuid):
-                    continue
-            except nova_exception.InstanceNotFound:
-                continue
-            except Exception as e:
-                LOG.warning('PowerKVM: the guest of shut-off domain %s is '
-                            'unknown (%s); the domain counts', uuid, e)
-                continue
-            leftovers[uuid] = ('deleted' if instance.deleted else
-                               'now on host %s' % instance.host)
-        return leftovers
-
-    def _drop_finished_arrivals(self):
-        """Free the claims of live migrations to here that are over.
-
-        When a migration over shared instance storage fails, nova only
-        drops its resource claim here and calls the driver nowhere, so the
-        claim would hold until it lapses. A migration still looking for
-        its destination has none recorded yet and keeps its claim.
-        """
-        arriving = self.ledger.lapsing()
-        if not arriving:
-            return
-        ctxt = nova_context.get_admin_context()
-        for uuid in arriving:
-            try:
-                ongoing = migrations.in_progress(ctxt, uuid)
-            except Exception as e:
-                LOG.warning('PowerKVM: migrations of %s unknown (%s); its '
-                            'claim here lapses by itself', uuid, e)
-                continue
-            if not any(m.dest_compute in (None, CONF.host)
-                       for m in ongoing):
-                LOG.info('PowerKVM: the live migration of %s to this host '
-                         'is over; its claim is freed', uuid)
-                self.ledger.release(uuid)
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
@@ -219,28 +172,9 @@ class EndiannessHooks:
                 raise nova_exception.RescheduledException(
                     instance_uuid=instance.uuid, reason=str(e))
 
-    # -- guests arriving by migration --------------------------------------
-    # The guest's endianness is the one recorded in it at spawn. The
-    # destination reserves before the guest's domain exists there and
-    # releases if the move fails.
-
     def _recorded_endianness(self, instance):
         return (admission.recorded_endianness(instance) or
                 Endianness.from_arch(CONF.powerkvm.default_guest_arch))
-
-    def _endianness_move_refusal(self, instance, dest_stats):
-        """Why the destination's reported guests exclude this one, or None."""
-        if dest_stats.get(admission.STAT_POLICY) != ledger.EXCLUSIVE:
-            return None
-        mine = self._recorded_endianness(instance)
-        others = admission.reported_endianness(dest_stats) - {mine}
-        if not others:
-            return None
-        return ('the destination runs %s guests; a host runs guests of one '
-                'endianness only, so this %s guest cannot move there '
-                '([powerkvm] endianness_policy = exclusive)'
-                % (' and '.join(sorted(e.value for e in others)),
-                   mine.value))
 
     def _create_snapshot_metadata(self, image_meta, instance, img_fmt,
                                   snp_name):
@@ -253,88 +187,6 @@ class EndiannessHooks:
         metadata['properties']['hw_architecture'] = \
             self._recorded_endianness(instance).arch
         return metadata
-
-    def _reserve_arrival(self, instance, lapse_after=None,
-                         error=nova_exception.MigrationError):
-        try:
-            self.ledger.admit(instance.uuid,
-                              self._recorded_endianness(instance),
-                              lapse_after=lapse_after)
-        except exception.PowerKVMError as e:
-            raise error(reason=str(e))
-
-    def check_can_live_migrate_destination(self, context, instance,
-                                           src_compute_info, dst_compute_info,
-                                           block_migration=False,
-                                           disk_over_commit=False):
-        # The host is held for the guest from here: a boot of the other
-        # endianness meanwhile is refused, not the migration later. nova
-        # tells the destination nothing when the move fails before it
-        # starts here, so the claim also lapses by itself.
-        self._reserve_arrival(
-            instance, lapse_after=CONF.powerkvm.migration_claim_timeout,
-            error=nova_exception.MigrationPreCheckError)
-        try:
-            return super().check_can_live_migrate_destination(
-                context, instance, src_compute_info, dst_compute_info,
-                block_migration=block_migration,
-                disk_over_commit=disk_over_commit)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self.ledger.release(instance.uuid)
-
-    def pre_live_migration(self, context, instance, block_device_info,
-                           network_info, disk_info, migrate_data):
-        # The incoming domain, which then counts in its own right, is
-        # defined here as soon as the source starts the migration.
-        self._reserve_arrival(
-            instance, lapse_after=CONF.powerkvm.migration_claim_timeout)
-        try:
-            return super().pre_live_migration(
-                context, instance, block_device_info, network_info,
-                disk_info, migrate_data)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self.ledger.release(instance.uuid)
-
-    def post_live_migration_at_destination(self, context, instance,
-                                           network_info,
-                                           block_migration=False,
-                                           block_device_info=None):
-        super().post_live_migration_at_destination(
-            context, instance, network_info,
-            block_migration=block_migration,
-            block_device_info=block_device_info)
-        self.ledger.committed(instance.uuid)
-
-    def rollback_live_migration_at_destination(self, context, instance,
-                                               network_info,
-                                               block_device_info,
-                                               destroy_disks=True,
-                                               migrate_data=None):
-        try:
-            super().rollback_live_migration_at_destination(
-                context, instance, network_info, block_device_info,
-                destroy_disks=destroy_disks, migrate_data=migrate_data)
-        finally:
-            self.ledger.release(instance.uuid)
-
-    @compat.signature_of(libvirt_driver.LibvirtDriver.finish_migration)
-    def finish_migration(self, context, migration, instance, disk_info,
-                         network_info, image_meta, resize_instance,
-                         allocations, block_device_info=None, power_on=True,
-                         **added):
-        self._reserve_arrival(instance)
-        try:
-            super().finish_migration(
-                context, migration, instance, disk_info, network_info,
-                image_meta, resize_instance, allocations,
-                block_device_info=block_device_info, power_on=power_on,
-                **added)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self.ledger.release(instance.uuid)
-        self.ledger.committed(instance.uuid)
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
@@ -361,31 +213,6 @@ class EndiannessHooks:
         """
         return (instance.host == CONF.host and
                 instance.task_state in _STAYS)
-
-    def _drop_departed_holds(self):
-        """Free the holds of guests that left while their domain was away.
-
-        A hard reboot or rebuild that failed leaves the guest on this host
-        with no domain, held; it is freed once the guest is deleted or is
-        no longer this host's.
-        """
-        held = self.ledger.restarting()
-        if not held:
-            return
-        ctxt = nova_context.get_admin_context()
-        for uuid in held:
-            try:
-                instance = objects.Instance.get_by_uuid(ctxt, uuid)
-            except nova_exception.InstanceNotFound:
-                instance = None
-            except Exception as e:
-                LOG.warning('PowerKVM: guest %s unknown (%s); it stays '
-                            'held', uuid, e)
-                continue
-            if instance is None or instance.host != CONF.host:
-                LOG.info('PowerKVM: guest %s held for its restart has left '
-                         'this host; its hold is freed', uuid)
-                self.ledger.release(uuid)
 
     @compat.signature_of(libvirt_driver.LibvirtDriver.rebuild)
     def rebuild(self, context, instance, image_meta, injected_files,
