@@ -253,13 +253,14 @@ class BurstTestCase(EndiannessTestBase):
     BOOTS = 100
     SETTLE_TIMEOUT = 900
     # Casts stay casts, as in a cloud: the test waits for every server
-    # through the API. nova's CastAsCallFixture would make each conductor
-    # wait for a compute's build_and_run_instance inside obj_target_cell,
-    # holding a read lock of nova's CellDatabases fixture; with a burst, a
-    # writer queues behind those readers and every new reader behind the
-    # writer (fasteners' writer preference), so all wait at 0 % CPU until
-    # the 60 s RPC timeout breaks the cycle: a hang of nova's test harness,
-    # not of the driver.
+    # through the API. nova's CastAsCallFixture made each POST wait for the
+    # conductor's whole scheduling (100 at once in one process: over the
+    # 60 s RPC timeout under load, a 500), and each conductor wait for a
+    # compute's build_and_run_instance inside obj_target_cell, holding a
+    # read lock of nova's CellDatabases fixture: a writer queued behind
+    # those readers and every new reader behind the writer (fasteners'
+    # writer preference), so all waited at 0 % CPU for 60 s RPC timeouts,
+    # again and again. nova's test harness, not the driver.
     CAST_AS_CALL = False
     # setUp, the burst and the settling (SETTLE_TIMEOUT) on a loaded
     # 2-core machine: OS_TEST_TIMEOUT x 4
