@@ -12,6 +12,7 @@
 
 """A hung test fails on its timeout with every stack, in either mode."""
 
+import json
 import os
 import subprocess
 import sys
@@ -40,55 +41,81 @@ def holding_the_lock(lock, release):
         release.wait()
 
 
+def run_hung_test(cleanup_hangs=False):
+    """A test whose threads all wait for ever, on its timeout.
+
+    Run in a process of its own (see HUNG): what a hung test leaves behind
+    (its blocked greenthreads, their timers) must not outlive it in the
+    test worker, whose exit would wait for them.
+
+    :returns: (testtools.TestResult, seconds the test took)
+    """
+    lock, release = threading.Lock(), threading.Event()
+    started = threading.Semaphore(0)
+
+    class Hung(testtools.TestCase):
+        def setUp(inner):
+            super().setUp()
+            if cleanup_hangs:
+                inner.addCleanup(release.wait)
+
+        def test_hangs(inner):
+            holder = threading.Thread(target=holding_the_lock,
+                                      args=(lock, release), daemon=True)
+            holder.start()
+            waiters = [threading.Thread(target=waiting_for_the_lock,
+                                        args=(lock, started), daemon=True)
+                       for _ in range(3)]
+            for t in waiters:
+                t.start()
+            for t in waiters:
+                started.acquire()
+            for t in waiters:
+                t.join()     # for ever, but for the timeout
+
+    case = Hung('test_hangs')
+    result = testtools.TestResult()
+    begun = time.monotonic()
+    case.run(result)
+    took = time.monotonic() - begun
+    release.set()
+    return result, took
+
+
+# The hung test as the test run has it (tests/__init__.py: nova's monkey
+# patching as OS_NOVA_DISABLE_EVENTLET_PATCHING says, the timeouts
+# installed), on a 1 s timeout; its result on stdout.
+HUNG = """
+import json, sys
+import tests
+from tests.fixtures import timeouts
+from tests.unit import test_timeouts
+timeouts.GRACE_SECONDS = %(grace)d
+result, took = test_timeouts.run_hung_test(cleanup_hangs=%(cleanup)r)
+print(json.dumps({'errors': [e for _, e in result.errors], 'took': took,
+                  'ok': result.wasSuccessful()}))
+sys.stdout.flush()
+"""
+
+
 class HungTestTestCase(test.NoDBTestCase):
 
-    def _run_hung_test(self, cleanup_hangs=False):
-        """A test whose threads all wait for ever, on a 1 s timeout."""
-        lock, release = threading.Lock(), threading.Event()
-        started = threading.Semaphore(0)
-
-        class Hung(testtools.TestCase):
-            def setUp(inner):
-                super().setUp()
-                if cleanup_hangs:
-                    inner.addCleanup(release.wait)
-
-            def test_hangs(inner):
-                holder = threading.Thread(target=holding_the_lock,
-                                          args=(lock, release), daemon=True)
-                holder.start()
-                waiters = [threading.Thread(target=waiting_for_the_lock,
-                                            args=(lock, started),
-                                            daemon=True)
-                           for _ in range(3)]
-                for t in waiters:
-                    t.start()
-                for t in waiters:
-                    started.acquire()
-                for t in waiters:
-                    t.join()     # for ever, but for the timeout
-
-        # the inner test gets its timeout as every test does (install())
-        self.useFixture(fixtures.EnvironmentVariable('OS_TEST_TIMEOUT', '1'))
-        # what it writes to the process's stderr too
-        self.stderr = self.useFixture(fixtures.TempDir()).join('stderr')
-        fd = os.open(self.stderr, os.O_WRONLY | os.O_CREAT, 0o600)
-        self.addCleanup(os.close, fd)
-        self.useFixture(fixtures.MockPatch(
-            'tests.fixtures.timeouts._stderr_fd', return_value=fd))
-        case = Hung('test_hangs')
-        result = testtools.TestResult()
-        begun = time.monotonic()
-        case.run(result)
-        took = time.monotonic() - begun
-        release.set()
-        return result, took
+    def _run_hung_test(self, cleanup_hangs=False, grace=60):
+        """(errors, seconds taken, stderr) of run_hung_test()."""
+        env = dict(os.environ, OS_TEST_TIMEOUT='1')
+        run = subprocess.run(
+            [sys.executable, '-c', HUNG % {'grace': grace,
+                                           'cleanup': cleanup_hangs}],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, run.returncode, run.stderr[-3000:])
+        outcome = json.loads(run.stdout.strip().splitlines()[-1])
+        self.assertFalse(outcome['ok'])
+        return outcome['errors'], outcome['took'], run.stderr
 
     def test_a_hung_test_fails_with_every_stack(self):
-        result, took = self._run_hung_test()
-        self.assertEqual(1, len(result.errors), result.errors)
-        self.assertFalse(result.wasSuccessful())
-        report = result.errors[0][1]
+        errors, took, stderr = self._run_hung_test()
+        self.assertEqual(1, len(errors), errors)
+        report = errors[0]
         self.assertLess(took, 30)
         self.assertIn('TestTimedOut', report)
         self.assertIn('timed out after 1 s', report)
@@ -97,9 +124,8 @@ class HungTestTestCase(test.NoDBTestCase):
         self.assertIn('in holding_the_lock', report)
         self.assertIn('in waiting_for_the_lock', report)
         self.assertIn('in test_hangs', report)
-        with open(self.stderr) as f:
-            self.assertIn(report.split('TestTimedOut: ', 1)[1].rstrip(),
-                          f.read())
+        # what it writes to the process's stderr too
+        self.assertIn(report.split('TestTimedOut: ', 1)[1].rstrip(), stderr)
         if monkey_patch.is_patched():
             # eventlet: the blocked greenthreads, the three waiters counted
             # once under their shared stack
@@ -108,21 +134,26 @@ class HungTestTestCase(test.NoDBTestCase):
 
     def test_a_hung_cleanup_is_broken_too(self):
         # the alarm comes again every GRACE_SECONDS / 4 after the first
-        self.useFixture(fixtures.MockPatch(
-            'tests.fixtures.timeouts.GRACE_SECONDS', 4))
-        result, took = self._run_hung_test(cleanup_hangs=True)
+        errors, took, _ = self._run_hung_test(cleanup_hangs=True, grace=4)
         self.assertLess(took, 4)
         # the body's error and the cleanup's, both on the test
-        self.assertEqual(1, len(result.errors), result.errors)
-        report = result.errors[0][1]
-        self.assertIn('timed out after 1 s', report)
+        self.assertEqual(1, len(errors), errors)
+        self.assertIn('timed out after 1 s', errors[0])
         self.assertIn('still not over 2 s after it began; its cleanups '
-                      'hang too', report)
+                      'hang too', errors[0])
 
     def test_the_outer_timeout_runs_on_after_an_inner_one(self):
         outer = timeouts._active[-1]
         self.assertGreater(outer.seconds, 1)
-        self._run_hung_test()
+
+        class Slow(testtools.TestCase):
+            def test_sleeps(inner):
+                time.sleep(30)
+
+        self.useFixture(fixtures.EnvironmentVariable('OS_TEST_TIMEOUT', '1'))
+        result = testtools.TestResult()
+        Slow('test_sleeps').run(result)
+        self.assertIn('timed out after 1 s', result.errors[0][1])
         self.assertIs(outer, timeouts._active[-1])
         # armed again with what it has left
         left = timeouts.signal.alarm(0)
