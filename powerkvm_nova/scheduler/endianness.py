@@ -225,13 +225,11 @@ def held(host_state, excluding=None):
         counts it, unless another guest there is of it too
     """
     reported = admission.reported_endianness(host_state.stats)
+    cell = getattr(host_state, 'cell_uuid', None)
     others = [u for u in (host_state.instances or ()) if u != excluding]
-    by_others = _instances(getattr(host_state, 'cell_uuid', None), others) \
-        if others else set()
+    by_others = _instances(cell, others) if others else set()
     if excluding is not None:
-        own = _instances(getattr(host_state, 'cell_uuid', None),
-                         [excluding])
-        reported -= own
+        reported -= _instances(cell, [excluding])
     return reported | by_others
 
 
@@ -243,5 +241,5 @@ def exclusive(host_state):
 
 
 def forget(uuid):
-    """Read the guest's endianness again next time (it is being rebuilt)."""
+    """Read the guest's endianness afresh for one interval (a rebuild)."""
     _instances.forget(uuid)
