@@ -51,9 +51,9 @@ rabbitmqctl -q await_startup --timeout 60 \
     || { echo "setup-host: rabbitmq-server does not start" >&2; exit 1; }
 echo "setup-host: rabbitmq-server up"
 
-python3 -m tox --version >/dev/null 2>&1 || {
-    echo "setup-host: installing tox"
-    python3 -m pip install -q 'tox>=4.6'
+python3 -m tox --version 2>/dev/null | grep -q tox-uv || {
+    echo "setup-host: installing tox and tox-uv"
+    python3 -m pip install -q 'tox>=4.6' 'tox-uv>=1.11'
 }
 
 "$here/build-test-guest.sh"
