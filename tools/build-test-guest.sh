@@ -6,7 +6,8 @@
 #   -initrd initramfs.cpio.gz -append console=hvc0
 #   -drive file=disk.raw,format=raw,if=virtio
 # Console: POWERKVM-GUEST-BOOTED, POWERKVM-DISK-WRITE-OK|FAILED, then
-#   POWERKVM-GUEST-READY and POWERKVM-TICK <n> every 5 seconds.
+#   POWERKVM-GUEST-READY and POWERKVM-TICK <n> every 5 seconds; a line
+#   "ping <word>" written to it is answered "POWERKVM-PONG <word> <uptime>".
 
 set -euo pipefail
 
@@ -23,10 +24,15 @@ die() {
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 
-# Fast path: outputs exist and the checksummed ones are intact.
-# disk.raw is not summed because the guest writes to it.
+# What the guest does; a guest built by an older version is built again.
+# 2: answers console pings.
+GUEST_VERSION=2
+
+# Fast path: outputs exist, of this version, and the checksummed ones are
+# intact. disk.raw is not summed because the guest writes to it.
 sums_ok() {
-    (cd "$OUTDIR" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1
+    [ "$(cat "$OUTDIR/VERSION" 2>/dev/null)" = "$GUEST_VERSION" ] &&
+        (cd "$OUTDIR" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1
 }
 if [ -f "$OUTDIR/disk.raw" ] && sums_ok; then
     echo "test guest already built in $OUTDIR"
@@ -155,11 +161,28 @@ disk_test() {
 }
 disk_test
 echo "POWERKVM-GUEST-READY"
-n=0
+# The guest's clock at work: a tick every 5 s, from its timer.
+ticks() {
+    n=0
+    while :; do
+        n=$((n + 1))
+        echo "POWERKVM-TICK $n"
+        sleep 5
+    done
+}
+ticks &
+# Liveness without the guest's timer: each "ping <word>" line written to
+# the console is answered at once, woken by the console's interrupt. A TCG
+# guest migrated by QEMU < 8.1 loses its decrementer and its ticks stall,
+# but it answers; the answer carries its uptime (the timebase, which the
+# migration keeps).
 while :; do
-    n=$((n + 1))
-    echo "POWERKVM-TICK $n"
-    sleep 5
+    if read -r what word; then
+        [ "$what" = ping ] &&
+            echo "POWERKVM-PONG $word $(cut -d' ' -f1 /proc/uptime)"
+    else
+        sleep 1
+    fi
 done
 EOF
 chmod 755 root/init
@@ -174,6 +197,8 @@ cp initramfs.cpio.gz "$OUTDIR/initramfs.cpio.gz"
 # Fresh zeroed root disk, so the first boot counts 1.
 dd if=/dev/zero of="$OUTDIR/disk.raw" bs=1M count=16 status=none
 cp versions "$OUTDIR/PACKAGES"
+echo "$GUEST_VERSION" >"$OUTDIR/VERSION"
 # Written last: it doubles as the "build complete" stamp.
-(cd "$OUTDIR" && sha256sum vmlinux initramfs.cpio.gz PACKAGES >SHA256SUMS)
+(cd "$OUTDIR" && sha256sum vmlinux initramfs.cpio.gz PACKAGES VERSION \
+    >SHA256SUMS)
 echo "done in ${SECONDS}s using: $(paste -sd, versions)"

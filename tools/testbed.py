@@ -480,26 +480,6 @@ class TestBed(object):
 
 # -- helpers -----------------------------------------------------------------
 
-# QEMU before 8.1 loses a TCG pseries guest's decrementer interrupt in a
-# migration (fixed by QEMU's "target/ppc: Migrate DECR SPR"): the guest
-# idles on the destination until another interrupt wakes it. Emulation
-# only: under KVM the decrementer is the CPU's. Debian 12 has QEMU 7.2.
-DECREMENTER_FIXED = (8, 1)
-
-
-def qemu_version(binary='qemu-system-ppc64'):
-    """(major, minor) of the QEMU the hosts run."""
-    words = subprocess.run([binary, '--version'], check=True,
-                           capture_output=True, text=True).stdout.split()
-    version = words[words.index('version') + 1]
-    return tuple(int(n) for n in version.split('.')[:2])
-
-
-def migration_loses_decrementer():
-    """Whether a migrated TCG guest needs waking (see DECREMENTER_FIXED)."""
-    return qemu_version() < DECREMENTER_FIXED
-
-
 def check_prerequisites():
     """Raise TestBedError saying what the machine lacks for a bed."""
     if os.geteuid() != 0:

@@ -61,19 +61,19 @@ class ComputeRestartTestCase(base.RealHypervisorTestBase):
         be = self._create_server(image_uuid=self.big_endian_image(),
                                  networks='none', expected_state='ERROR')
         # Refused by the host (no endianness filter in this tier's
-        # scheduler): the fault says no host was left, the build's
-        # admission event why.
-        self.assertIn('Exhausted all hosts available for retrying build '
-                      'failures', be['fault']['message'])
+        # scheduler), and with no other host that could take it the build
+        # ends at once: the fault says why, as the admission event does.
+        refusal = ('PowerKVM host %s runs 1 little-endian guest, and no '
+                   'other enabled PowerKVM host can take this big-endian '
+                   'guest: a host runs guests of one endianness only'
+                   % base.HOST)
+        self.assertIn(refusal, be['fault']['message'])
         action = self.api.get_instance_actions(be['id'])[0]
         events = {e['event']: e for e in self.api.get_instance_action_details(
             be['id'], action['request_id'])['events']}
         admission = events['powerkvm_endianness_admission']
         self.assertEqual('Error', admission['result'])
-        self.assertIn('PowerKVM host %s runs 1 little-endian guest; a host '
-                      'runs guests of one endianness only, so this '
-                      'big-endian guest cannot start here' % base.HOST,
-                      admission['details'])
+        self.assertIn(refusal, admission['details'])
         self.assertNotIn(base.NAME_PREFIX + be['id'],
                          [d.name() for d in self.conn.listAllDomains()])
         self.assertFalse(os.path.exists(self.instance_dir(be)))
