@@ -25,15 +25,19 @@ import testtools
 from tools import test_summary
 
 FAILING = textwrap.dedent('''
-    import unittest
+    import testtools
+    from testtools import content
 
 
-    class T(unittest.TestCase):
+    class T(testtools.TestCase):
         def test_passes(self):
             pass
 
         def test_fails(self):
-            print('captured noise ' * 20)
+            # what OS_STDOUT_CAPTURE makes of a test's output: a detail,
+            # which stestr prints after the traceback
+            self.addDetail('stdout', content.text_content(
+                'captured noise ' * 20))
             self.assertEqual('expected', 'the wrong thing')
 ''')
 
@@ -71,7 +75,7 @@ class SummaryTestCase(testtools.TestCase):
         self.assertEqual(1, rc)
         self.assertIn('1 failed test(s)', summary)
         self.assertIn('FAILED: probe.test_probe.T.test_fails', summary)
-        self.assertIn("AssertionError: 'expected' != 'the wrong thing'",
+        self.assertIn("'expected' != 'the wrong thing'",
                       summary)
         self.assertNotIn('test_passes', summary)
         self.assertNotIn('captured noise', summary)
