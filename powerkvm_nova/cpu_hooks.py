@@ -55,6 +55,8 @@ class CpuHooks:
             LOG.error('PowerKVM: %s. The scheduler filter PowerKVMCpuFilter '
                       'sends no guest here until then.',
                       self.power_host.kvm_blocker)
+        elif self.power_host.warning and not self._emulated:
+            LOG.warning('PowerKVM: %s.', self.power_host.warning)
 
     def _cpu_stats(self):
         return self.power_host.stats() if self.power_host else {}

@@ -13,10 +13,19 @@
 """A POWER host as KVM sees it: generation, SMT state and split-core mode.
 
 Facts (../shared/design/FACTS.md, Linux arch/powerpc/kvm/book3s_hv.c
-kvmhv_set_smt_mode, arch/powerpc/platforms/powernv/subcore.c):
-- POWER8 is "strict": KVM-HV needs the host in SMT1, a guest core's threads
-  are a power of two <= the host's threads per subcore, and a guest core
-  occupies one (sub)core while it runs. subcores_per_core is 1, 2 or 4.
+kvmhv_set_smt_mode and on_primary_thread, arch/powerpc/platforms/powernv/
+subcore.c):
+- POWER8 is "strict": a guest core's threads are a power of two <= the
+  host's threads per subcore, and a guest core occupies one (sub)core
+  while it runs. subcores_per_core is 1, 2 or 4; a core splits along
+  thread boundaries, subcore k owning threads k*t .. k*t+t-1 of the core
+  (t = threads_per_subcore; subcore.c's table).
+- KVM-HV runs a guest core on a subcore's first thread, and only while
+  the subcore's other threads are offline (on_primary_thread): the host
+  must have each subcore's first thread online and the others offline.
+  In whole-core mode that is SMT1; split 2 and 4 have threads 0,4 and
+  0,2,4,6 of each core online. A subcore whose first thread is offline
+  runs no guest.
 - POWER9 and later are "loose": 1, 2, 4 or 8 threads per guest core,
   whatever the host's SMT state; there is no static split-core.
 """
@@ -34,7 +43,8 @@ LOOSE_MAX_THREADS = 8
 # Where the scheduler reads the description: ComputeNode stats.
 STAT_PREFIX = 'powerkvm_cpu_'
 _STAT_FIELDS = ('generation', 'cores', 'threads_per_core',
-                'online_threads_per_core', 'subcores_per_core')
+                'online_threads_per_core', 'subcores_per_core',
+                'online_secondaries', 'subcores_offline')
 
 _OS_TRAITS = {POWER8: 'HW_CPU_PPC64LE_POWER8', POWER9: 'HW_CPU_PPC64LE_POWER9'}
 TRAIT_PREFIX = 'CUSTOM_POWERKVM_'
@@ -50,6 +60,11 @@ class PowerHost:
     online_threads_per_core: int = 1
     subcores_per_core: int = 1
     dynamic_mt_modes: int | None = None
+    # Host-wide counts: online threads that are not the first of their
+    # subcore, and subcores whose first thread is offline. None: from the
+    # counts above, as counts_layout() lays the online threads out.
+    online_secondaries: int | None = None
+    subcores_offline: int | None = None
 
     def __post_init__(self):
         if self.generation not in GENERATIONS:
@@ -63,6 +78,15 @@ class PowerHost:
                              % (self.generation, self.subcores_per_core))
         if self.cores < 1 or self.threads_per_core < 1:
             raise ValueError('a host has cores and threads')
+        if self.online_secondaries is None or self.subcores_offline is None:
+            secondaries, offline = counts_layout(
+                self.online_threads_per_core, self.subcores_per_core,
+                self.threads_per_core)
+            # frozen: set the derived defaults once, here
+            object.__setattr__(self, 'online_secondaries',
+                               secondaries * self.cores)
+            object.__setattr__(self, 'subcores_offline',
+                               offline * self.cores)
 
     @property
     def power(self):
@@ -91,12 +115,44 @@ class PowerHost:
     @property
     def kvm_blocker(self):
         """Why KVM cannot run guests on this host as it is, or None."""
-        if self.strict and self.online_threads_per_core > 1:
-            return ('POWER8 host has SMT on (%d threads a core online): '
-                    'KVM-HV runs guests only in SMT1; run '
-                    '"ppc64_cpu --smt=off" before starting nova-compute'
-                    % self.online_threads_per_core)
+        if not self.strict:
+            return None
+        if self.online_secondaries:
+            return ('POWER8 host has SMT on (%d threads a core online, %d '
+                    'threads of the host online that are not the first of '
+                    'their subcore): KVM-HV runs guests only in SMT1, '
+                    'with only the first thread of each (sub)core online; '
+                    'run "ppc64_cpu --smt=off"%s before starting '
+                    'nova-compute' % (self.online_threads_per_core,
+                                      self.online_secondaries,
+                                      self._primaries_hint(' then')))
+        if self.subcores_offline >= self.cores * self.subcores_per_core:
+            return ('POWER8 host has no (sub)core with its first thread '
+                    'online: KVM-HV has nowhere to run a guest; bring it '
+                    'online%s' % self._primaries_hint(''))
         return None
+
+    @property
+    def warning(self):
+        """What runs but wastes part of the host, or None."""
+        if self.strict and not self.kvm_blocker and self.subcores_offline:
+            return ('%d of the host\'s %d subcores have their first thread '
+                    'offline and run no guests (their vCPU capacity is not '
+                    'reported)%s' % (self.subcores_offline,
+                                     self.cores * self.subcores_per_core,
+                                     self._primaries_hint(';')))
+        return None
+
+    def _primaries_hint(self, lead):
+        """How to bring each subcore's first thread online."""
+        if not self.micro_threading:
+            return ''
+        first = ','.join(str(k * self.threads_per_subcore)
+                         for k in range(self.subcores_per_core))
+        return ('%s bring threads %s of each core online (split-core mode '
+                '%d): "chcpu -e <cpus>" or "echo 1 > '
+                '/sys/devices/system/cpu/cpuN/online"'
+                % (lead, first, self.subcores_per_core))
 
     @property
     def mode(self):
@@ -121,10 +177,17 @@ class PowerHost:
         A guest vCPU is a hardware thread of a guest core, and a guest core
         owns a (sub)core while it runs, so the host runs at most
         cores x threads_per_core guest vCPUs at once in every split-core
-        mode (8 a core on POWER8: 1x8, 2x4, 4x2). nova would count the
-        online CPUs, which in SMT1 is one a core: an eighth of it.
+        mode (8 a core on POWER8: 1x8, 2x4, 4x2), less the threads of
+        POWER8 subcores whose first thread is offline. nova would count
+        the online CPUs, which in SMT1 is one a core: an eighth of it.
         """
-        return self.cores * self.threads_per_core if self.power else None
+        if not self.power:
+            return None
+        if self.strict:
+            usable = self.cores * self.subcores_per_core - \
+                self.subcores_offline
+            return max(0, usable) * self.threads_per_subcore
+        return self.cores * self.threads_per_core
 
     def traits(self):
         """Placement traits saying what this host is."""
@@ -150,9 +213,27 @@ class PowerHost:
         stats = stats or {}
         if STAT_PREFIX + 'generation' not in stats:
             return None
-        values = {f: stats[STAT_PREFIX + f] for f in _STAT_FIELDS}
+        # a compute of an earlier release reports fewer fields
+        values = {f: stats[STAT_PREFIX + f] for f in _STAT_FIELDS
+                  if STAT_PREFIX + f in stats}
         return cls(generation=values.pop('generation'),
                    **{k: int(v) for k, v in values.items()})
+
+
+def counts_layout(online, subcores, threads):
+    """(online secondaries, subcores offline) a core, from counts alone.
+
+    Where only how many threads a core are online is known (the static
+    probe): as many as subcores are the subcores' first threads, the
+    layout KVM-HV needs; any other count is the first `online` threads of
+    the core, as "ppc64_cpu --smt=N" leaves them (powerpc-utils
+    ppc64_cpu.c, set_one_smt_state).
+    """
+    per_subcore = max(1, threads // subcores)
+    if online == subcores:
+        return 0, 0
+    firsts = -(-online // per_subcore)  # subcores whose first is online
+    return online - firsts, max(0, subcores - firsts)
 
 
 def all_traits():

@@ -94,17 +94,38 @@ class SysfsProbe:
         per_core = {}
         for cpu in online:
             per_core[cpu // threads] = per_core.get(cpu // threads, 0) + 1
-        subcores = self._read('/sys/devices/system/cpu/subcores_per_core',
-                              default='1')
+        # the kernel prints it in hex (subcore.c, show_subcores_per_core)
+        subcores = int(self._read(
+            '/sys/devices/system/cpu/subcores_per_core', default='1'), 16)
         modes = self._read('/sys/module/kvm_hv/parameters/dynamic_mt_modes',
                            default='')
+        secondaries, offline = subcore_layout(present, online, threads,
+                                              subcores)
         return cpu_host.PowerHost(
             generation=generation,
             cores=max(1, len(present) // threads),
             threads_per_core=threads,
             online_threads_per_core=max(per_core.values(), default=1),
-            subcores_per_core=int(subcores),
-            dynamic_mt_modes=int(modes) if modes.strip() else None)
+            subcores_per_core=subcores,
+            dynamic_mt_modes=int(modes) if modes.strip() else None,
+            online_secondaries=secondaries,
+            subcores_offline=offline)
+
+
+def subcore_layout(present, online, threads, subcores):
+    """Online threads not first of their subcore, first threads offline.
+
+    Both counted over the host, as (secondaries, subcores offline).
+    Subcore k of a core owns its threads k*t .. k*t+t-1, t the threads
+    of a subcore (arch/powerpc/platforms/powernv/subcore.c); KVM-HV runs
+    a guest core only on a subcore's first thread, with the rest offline
+    (arch/powerpc/kvm/book3s_hv.c, on_primary_thread).
+    """
+    per_subcore = max(1, threads // subcores)
+    online = set(online)
+    secondaries = sum(1 for cpu in online if cpu % per_subcore)
+    firsts = {cpu for cpu in present if cpu % per_subcore == 0}
+    return secondaries, len(firsts - online)
 
 
 class StaticProbe:
@@ -119,7 +140,8 @@ class StaticProbe:
             generation=group.static_generation,
             cores=group.static_cores,
             threads_per_core=group.static_threads_per_core,
-            online_threads_per_core=group.static_online_threads_per_core,
+            online_threads_per_core=(group.static_online_threads_per_core
+                                     or group.static_subcores_per_core),
             subcores_per_core=group.static_subcores_per_core)
 
 

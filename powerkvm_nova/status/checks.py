@@ -84,6 +84,8 @@ def cpu(facts, conf):
         return Result(Code.WARNING, details + ': not a POWER host; set '
                       '[powerkvm] host_probe = static to describe the POWER '
                       'host an emulated host stands for')
+    if host.warning:
+        return Result(Code.WARNING, '%s: %s' % (details, host.warning))
     return Result(Code.SUCCESS, details)
 
 

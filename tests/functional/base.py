@@ -65,10 +65,15 @@ class PowerKVMTestBase(base.ServersTestBase):
             hostname=hostname)
 
     def start_power_compute(self, hostname, spec=power_libvirt.POWER8,
-                            subcores_per_core=1, online_threads_per_core=1):
-        """A compute on a fake host, by default in SMT1 as KVM needs.
+                            subcores_per_core=1,
+                            online_threads_per_core=None):
+        """A compute on a fake host, by default laid out as KVM-HV needs.
 
-        The static probe describes the host the fake libvirt reports.
+        The static probe describes the host the fake libvirt reports. By
+        default each subcore's first thread is online and the others are
+        offline: SMT1 in whole-core mode, threads 0,4 or 0,2,4,6 of each
+        core in split-core mode 2 or 4 (on_primary_thread in the kernel's
+        arch/powerpc/kvm/book3s_hv.c; doc/cpu.md).
         """
         self._next_spec = spec
         self.flags(host_probe='static', static_generation=spec.model,

@@ -144,9 +144,12 @@ class SmtOnTestCase(CpuTestBase):
                                  online_threads_per_core=8)
 
     def test_reported_and_avoided(self):
+        output = self.stdlog.logger.output
         self.assertIn('PowerKVM: POWER8 host has SMT on (8 threads a core '
-                      'online): KVM-HV runs guests only in SMT1; run '
-                      '"ppc64_cpu --smt=off"', self.stdlog.logger.output)
+                      'online', output)
+        self.assertIn('KVM-HV runs guests only in SMT1, with only the first '
+                      'thread of each (sub)core online; run "ppc64_cpu '
+                      '--smt=off"', output)
         for _ in range(4):
             server = self.boot('le')
             self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])

@@ -25,12 +25,18 @@ from powerkvm_nova.cpu import moves
 from powerkvm_nova.cpu import probes
 from powerkvm_nova.cpu import request
 from powerkvm_nova import exception
+from tests.fixtures import power_cpus
 
 P8, P9 = cpu_host.POWER8, cpu_host.POWER9
 
 
-def p8(mode=1, smt=1, cores=20):
-    return cpu_host.PowerHost(P8, cores, 8, smt, mode)
+def p8(mode=1, smt=None, cores=20):
+    """A POWER8, its online threads as KVM-HV needs or as smt says.
+
+    smt None: each subcore's first thread online; else the first smt
+    threads of each core, as "ppc64_cpu --smt=smt" leaves them.
+    """
+    return cpu_host.PowerHost(P8, cores, 8, smt or mode, mode)
 
 
 P9_HOST = cpu_host.PowerHost(P9, 22, 4, 4)
@@ -78,25 +84,65 @@ class SysfsProbeTestCase(test.NoDBTestCase):
                 f.write(text)
         return probes.SysfsProbe(root=root).describe()
 
-    def test_power8_smt_off_each_split_core_mode(self):
-        online = ','.join(str(c) for c in range(0, 160, 8)) + '\n'
+    def test_power8_kvm_layout_each_split_core_mode(self):
+        # each subcore's first thread online (tests/fixtures/power_cpus.py
+        # has the kernel's sources): 1, 2 or 4 threads a core
         for mode, per_subcore in ((1, 8), (2, 4), (4, 2)):
-            host = self._tree(CPUINFO[P8], '0-159\n', online, 8,
+            online = power_cpus.kvm_ready(20, mode)
+            host = self._tree(CPUINFO[P8], '0-159\n', online + '\n', 8,
                               subcores='%d\n' % mode, dynamic_mt='6\n')
-            self.assertEqual((P8, 20, 8, 1, mode, per_subcore, 6),
+            self.assertEqual((P8, 20, 8, mode, mode, per_subcore, 6, 0, 0),
                              (host.generation, host.cores,
                               host.threads_per_core,
                               host.online_threads_per_core,
                               host.subcores_per_core,
                               host.threads_per_subcore,
-                              host.dynamic_mt_modes))
+                              host.dynamic_mt_modes,
+                              host.online_secondaries,
+                              host.subcores_offline))
             self.assertIsNone(host.kvm_blocker)
+            self.assertIsNone(host.warning)
+            self.assertEqual(160, host.vcpu_capacity)
+
+    def test_split_core_with_only_the_first_thread_of_each_core(self):
+        # "ppc64_cpu --smt=off" in split-core mode 4: subcores 1-3 of
+        # every core have their first thread offline and run no guest
+        host = self._tree(CPUINFO[P8], '0-159', power_cpus.smt(20, 1), 8,
+                          subcores='4')
+        self.assertIsNone(host.kvm_blocker)
+        self.assertEqual(60, host.subcores_offline)
+        self.assertEqual(20 * 2, host.vcpu_capacity)
+        self.assertIn("60 of the host's 80 subcores have their first "
+                      "thread offline", host.warning)
+        self.assertIn('bring threads 0,2,4,6 of each core online',
+                      host.warning)
+
+    def test_split_core_with_subcore_threads_online(self):
+        # "ppc64_cpu --smt=2" in split-core mode 2: threads 0,1 online,
+        # so thread 1 shares subcore 0 with its first thread, and
+        # subcore 1 (threads 4-7) has its first thread offline
+        host = self._tree(CPUINFO[P8], '0-159', power_cpus.smt(20, 2), 8,
+                          subcores='2')
+        self.assertEqual((20, 20), (host.online_secondaries,
+                                    host.subcores_offline))
+        self.assertIn('SMT on (2 threads a core online, 20 threads',
+                      host.kvm_blocker)
+        self.assertIn('run "ppc64_cpu --smt=off" then bring threads 0,4 of '
+                      'each core online (split-core mode 2)',
+                      host.kvm_blocker)
+        # from counts alone (the static probe), 4 threads a core online in
+        # split-core mode 2 are laid out as "ppc64_cpu --smt=4" leaves them
+        smt4 = self._tree(CPUINFO[P8], '0-159', power_cpus.smt(20, 4), 8,
+                          subcores='2')
+        self.assertEqual(smt4, cpu_host.PowerHost(P8, 20, 8, 4, 2))
+        self.assertEqual((60, 20), (smt4.online_secondaries,
+                                    smt4.subcores_offline))
 
     def test_power8_smt_on_blocks_kvm(self):
         host = self._tree(CPUINFO[P8], '0-159\n', '0-159\n', 8,
                           subcores='1\n')
         self.assertEqual(8, host.online_threads_per_core)
-        self.assertIn('SMT on (8 threads a core online)', host.kvm_blocker)
+        self.assertIn('SMT on (8 threads a core online', host.kvm_blocker)
         self.assertIn('ppc64_cpu --smt=off', host.kvm_blocker)
         e = self.assertRaises(request.NoFit, request.check_fit,
                               request.from_specs(2, {}, {}), host)
@@ -154,7 +200,16 @@ class StaticProbeTestCase(test.NoDBTestCase):
         self.flags(static_generation='POWER8', static_cores=6,
                    static_subcores_per_core=2, group='powerkvm')
         host = probes.describe('static', nova.conf.CONF)
-        self.assertEqual(cpu_host.PowerHost(P8, 6, 8, 1, 2), host)
+        # unset online threads: each subcore's first, as KVM-HV needs
+        self.assertEqual(cpu_host.PowerHost(P8, 6, 8, 2, 2), host)
+        self.assertEqual((0, 0, 48), (host.online_secondaries,
+                                      host.subcores_offline,
+                                      host.vcpu_capacity))
+        self.flags(static_online_threads_per_core=1, group='powerkvm')
+        host = probes.describe('static', nova.conf.CONF)
+        self.assertEqual((0, 6, 24), (host.online_secondaries,
+                                      host.subcores_offline,
+                                      host.vcpu_capacity))
 
     def test_unknown_probe(self):
         e = self.assertRaises(exception.PowerKVMError, probes.describe,

@@ -27,6 +27,7 @@ from powerkvm_nova import domains
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.status import checks
 from powerkvm_nova.status import facts as host_facts
+from tests.fixtures import power_cpus
 
 Code = upgradecheck.Code
 CONF = nova.conf.CONF
@@ -95,7 +96,8 @@ class StatusTestCase(test.NoDBTestCase):
             with open(full, 'w') as f:
                 f.write(text)
 
-    def power8(self, online='0,8,16,24', subcores='4', ksm='1', zswap='Y'):
+    def power8(self, online=power_cpus.kvm_ready(4, subcores=4),
+               subcores='4', ksm='1', zswap='Y'):
         self.record({
             'proc/cpuinfo': 'cpu\t\t: POWER8E (raw), altivec supported\n',
             'sys/devices/system/cpu/present': '0-31',
@@ -117,7 +119,7 @@ class StatusTestCase(test.NoDBTestCase):
         self.power8()
         facts = self.gather(RecordedConnection(
             guests=['little-endian', 'little-endian']))
-        self.assertEqual(cpu_host.PowerHost(P8, 4, 8, 1, 4, 6),
+        self.assertEqual(cpu_host.PowerHost(P8, 4, 8, 4, 4, 6),
                          facts.power_host)
         self.assertEqual({Endianness.LITTLE: 2}, facts.guest_counts)
         for check in (checks.config, checks.kvm, checks.cpu,
@@ -133,6 +135,16 @@ class StatusTestCase(test.NoDBTestCase):
         result = checks.cpu(self.gather(), CONF)
         self.assertEqual(Code.FAILURE, result.code)
         self.assertIn('ppc64_cpu --smt=off', result.details)
+
+    def test_split_core_host_with_subcores_unused(self):
+        # split-core mode 4 after "ppc64_cpu --smt=off": runs guests on
+        # subcore 0 of each core only
+        self.power8(online=power_cpus.smt(4, 1))
+        result = checks.cpu(self.gather(), CONF)
+        self.assertEqual(Code.WARNING, result.code)
+        self.assertIn("12 of the host's 16 subcores have their first "
+                      "thread offline", result.details)
+        self.assertIn('chcpu -e', result.details)
 
     def test_mixed_guests_break_the_rule(self):
         self.power8()
