@@ -27,8 +27,10 @@ from nova import objects
 from nova.virt.libvirt import driver as libvirt_driver
 
 from powerkvm_nova import admission
+from powerkvm_nova import driver
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.scheduler import moves
+from tests.fixtures import power_libvirt
 from tests.functional import test_endianness
 
 LIBVIRT = libvirt_driver.LibvirtDriver
@@ -388,6 +390,47 @@ class LiveMigrationStatusTestCase(LifecycleTestBase):
         migration.save()
         self._run_periodics()
         self.assertNotIn(le['id'], destination.ledger._reserved)
+
+
+class AcceptedLiveMigrationTestCase(LifecycleTestBase):
+    """The same, through nova's API.
+
+    While the destination's pre-check runs the migration is 'accepted': a
+    periodic pass then keeps the destination's claim, and the scheduler
+    sees a live migration.
+    """
+
+    HOSTS = ('p1', 'p2')
+
+    def test_claim_kept_through_a_periodic_pass(self):
+        self.useFixture(power_libvirt.LiveMigrations(self.computes))
+        le = self.boot('le', host='p1')
+        ctxt = nova_context.get_admin_context()
+        seen = []
+        precheck = driver.PowerKVMDriver.check_can_live_migrate_destination
+
+        def checked(drv, context, instance, *args, **kwargs):
+            result = precheck(drv, context, instance, *args, **kwargs)
+            migration = objects.MigrationList.get_by_filters(
+                ctxt, {'instance_uuid': instance.uuid})[0]
+            spec = objects.RequestSpec.get_by_instance_uuid(
+                ctxt, instance.uuid)
+            # a resource-tracker pass while the migration is 'accepted'
+            self._run_periodics()
+            seen.append((migration.status, moves.of(spec).live,
+                         instance.uuid in drv.ledger._reserved))
+            return result
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'powerkvm_nova.driver.PowerKVMDriver.'
+            'check_can_live_migrate_destination', checked))
+        self.api.post_server_action(le['id'], {'os-migrateLive': {
+            'host': None, 'block_migration': 'auto'}})
+        self._wait_for_migration_status(le, ['completed'])
+        self.assertEqual([('accepted', True, True)], seen)
+        server = self.settled(le)
+        self.assertEqual('p2', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual('ppc64le', self.arch_of(server, 'p2'))
 
 
 class LedgerFreshnessTestCase(LifecycleTestBase):
