@@ -34,6 +34,7 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from powerkvm_nova import admission
+from powerkvm_nova import allocation_keeper
 from powerkvm_nova import compat
 from powerkvm_nova import compute_nodes
 from powerkvm_nova import domains
@@ -95,6 +96,7 @@ class EndiannessHooks:
                                                libvirt_driver.libvirt)
         self.ledger = ledger.HostLedger(
             self._domains, CONF.host, CONF.powerkvm.endianness_policy)
+        self._refused_rebuilds = allocation_keeper.AllocationKeeper()
 
     def _log_ledger(self):
         try:
@@ -107,6 +109,7 @@ class EndiannessHooks:
                  self.ledger.policy)
 
     def _endianness_stats(self):
+        self._refused_rebuilds.restore()
         # Free what nova's records say no longer holds this host, then
         # catch up with domains defined or undefined behind nova's back.
         for what, uuids in (
@@ -225,7 +228,11 @@ class EndiannessHooks:
         # its domain and spawns it anew (_rebuild_default_impl), where a
         # refusal would leave the server with no guest.
         if not evacuate:
-            self._check_rebuild(context, instance, image_meta)
+            try:
+                self._check_rebuild(context, instance, image_meta)
+            except nova_exception.InstanceFaultRollback:
+                with excutils.save_and_reraise_exception():
+                    self._refused_rebuilds.keep(instance, allocations)
         return super().rebuild(
             context, instance, image_meta, injected_files, admin_password,
             allocations, bdms, detach_block_devices, attach_block_devices,

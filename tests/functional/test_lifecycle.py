@@ -76,6 +76,11 @@ class LifecycleTestBase(test_endianness.EndiannessTestBase):
             ctxt, server['id'], expected_attrs=['system_metadata'])
         return admission.recorded_endianness(instance)
 
+    def resources_of(self, server):
+        """The server's allocated resources: {provider: {class: amount}}."""
+        return {rp: alloc['resources'] for rp, alloc in
+                self._get_allocations_by_server_uuid(server['id']).items()}
+
     def race_a_build(self, image, server, action):
         """Boot image while action has undefined server's domain.
 
@@ -219,6 +224,8 @@ class HostSideRebuildTestCase(LifecycleTestBase):
     def test_rebuild_refused_before_the_guest_is_touched(self):
         le = self.boot('le')
         other = self.boot('le')
+        allocations = self.resources_of(le)
+        self.assertTrue(allocations)
         self.watch_for_mixing()
         self.api.post_server_action(
             le['id'], {'rebuild': {'imageRef': self.images['be']}})
@@ -240,6 +247,10 @@ class HostSideRebuildTestCase(LifecycleTestBase):
         self.assert_never_mixed()
         self.assertEqual({}, self.computes['p1'].driver.ledger._reserved)
         self.assertEqual('ACTIVE', self.settled(other)['status'])
+        # nova removed the guest's allocation on the refusal; the host's
+        # next periodic task puts it back (allocation_keeper)
+        self._run_periodics()
+        self.assertEqual(allocations, self.resources_of(le))
 
 
 class EmulationArchTestCase(LifecycleTestBase):
@@ -395,9 +406,9 @@ class LiveMigrationStatusTestCase(LifecycleTestBase):
 class AcceptedLiveMigrationTestCase(LifecycleTestBase):
     """The same, through nova's API.
 
-    While the destination's pre-check runs the migration is 'accepted': a
-    periodic pass then keeps the destination's claim, and the scheduler
-    sees a live migration.
+    While the destination's pre-check runs the migration is 'accepted': the
+    host's periodic pass then keeps the destination's claim, and the
+    scheduler sees a live migration.
     """
 
     HOSTS = ('p1', 'p2')
@@ -415,8 +426,9 @@ class AcceptedLiveMigrationTestCase(LifecycleTestBase):
                 ctxt, {'instance_uuid': instance.uuid})[0]
             spec = objects.RequestSpec.get_by_instance_uuid(
                 ctxt, instance.uuid)
-            # a resource-tracker pass while the migration is 'accepted'
-            self._run_periodics()
+            # the host's periodic pass (the resource tracker's
+            # get_available_resource) while the migration is 'accepted'
+            drv._endianness_stats()
             seen.append((migration.status, moves.of(spec).live,
                          instance.uuid in drv.ledger._reserved))
             return result

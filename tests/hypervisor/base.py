@@ -75,6 +75,18 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
     microversion = 'latest'
     # A TCG guest boots in tens of seconds; nova's 10 s polls are too short.
     BOOT_TIMEOUT = 240
+    # nova's helpers wait 5 s for a server's state (10 polls, 0.5 s
+    # apart): enough for its fake driver, not for a real libvirtd and QEMU
+    # on a loaded machine (a build here downloads an image, writes a qcow2
+    # overlay and starts QEMU). A wait that fails takes this long.
+    STATE_TIMEOUT = 180
+
+    def _wait_for_server_parameter(self, server, expected_params,
+                                   max_retries=10, **kwargs):
+        return super()._wait_for_server_parameter(
+            server, expected_params,
+            max_retries=max(max_retries, int(self.STATE_TIMEOUT / 0.5)),
+            **kwargs)
     # The emulated host as the static probe describes it: a POWER8 in SMT1
     # with this machine's CPU count as cores (nova's harness forbids
     # reading /sys, and an x86 /sys says nothing of POWER anyway).
