@@ -66,12 +66,27 @@ def ping(dom, timeout=60):
 
 def _ask(uri, domain, timeout):
     """Ping the domain's console until it answers; print its uptime."""
+    printed = []
+
+    def give_up():
+        # a libvirt call that blocks (a console nobody reads) ends here,
+        # with what the console printed, not in the caller's timeout
+        sys.stderr.write('no answer in %d s, a libvirt call blocked; the '
+                         'console printed:\n%s'
+                         % (timeout, ''.join(printed)[-2000:]))
+        sys.stderr.flush()
+        os._exit(1)
+
+    watchdog = threading.Timer(timeout + 10, give_up)
+    watchdog.daemon = True
+    watchdog.start()
     conn = libvirt.open(uri)
     dom = conn.lookupByUUIDString(domain)
     stream = conn.newStream(0)
     dom.openConsole(None, stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
-    word = uuid.uuid4().hex[:12]
-    printed = []
+    # "ping" and 6 hex digits: the line fits spapr-vty's 16-byte input
+    # buffer (VTERM_BUFSIZE), so a guest slow to read loses none of it
+    word = uuid.uuid4().hex[:6]
 
     def read():
         while True:
