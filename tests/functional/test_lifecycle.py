@@ -110,11 +110,10 @@ class LifecycleTestBase(test_endianness.EndiannessTestBase):
         return raced[0]
 
 
-class RestartHoldTestCase(LifecycleTestBase):
-    """A guest holds its host while nova makes its domain again.
+class OneHostTestBase(LifecycleTestBase):
+    """A little-endian guest on the one host, no scheduler filter.
 
-    The host's own admission is what keeps the rule here: no scheduler
-    filter, one host.
+    The host's own admission is what keeps the rule here.
     """
 
     ADDITIONAL_FILTERS = []
@@ -126,12 +125,20 @@ class RestartHoldTestCase(LifecycleTestBase):
         self.le = self.boot('le')
         self.watch_for_mixing()
 
-    def assert_kept(self, raced):
-        self.assertEqual('ERROR', raced['status'])
-        events = self._wait_for_instance_action_event(
-            raced, 'create', 'powerkvm_endianness_admission', 'Error')
+    def assert_refused(self, be):
+        """The big-endian build ended in ERROR, by the host's admission."""
+        self.assertEqual('ERROR', be['status'])
+        event = self._wait_for_instance_action_event(
+            be, 'create', 'powerkvm_endianness_admission', 'Error')
         self.assertIn('PowerKVM host p1 runs 1 little-endian guest',
-                      events['details'])
+                      event['details'])
+
+
+class RestartHoldTestCase(OneHostTestBase):
+    """A guest holds its host while nova makes its domain again."""
+
+    def assert_kept(self, raced):
+        self.assert_refused(raced)
         server = self.settled(self.le)
         self.assertEqual('ACTIVE', server['status'])
         self.assertEqual('ppc64le', self.arch_of(self.le))
