@@ -45,6 +45,16 @@ class CpuHooks:
             self.power_host = probes.describe(CONF.powerkvm.host_probe, CONF)
         except exception.PowerKVMError as e:
             raise nova_exception.InvalidConfiguration(str(e))
+        if not self._emulated:
+            # An emulated host's probe describes the POWER host QEMU
+            # emulates, not this machine.
+            info = self._host.get_connection().getInfo()
+            nodes, sockets, cores, threads = info[4:8]
+            refuted = self.power_host.disagreement(
+                nodes * sockets * cores * threads)
+            if refuted:
+                raise nova_exception.InvalidConfiguration(
+                    'PowerKVM: %s.' % refuted)
         LOG.info('PowerKVM host CPU (probe %s): %s, %d cores, %d threads a '
                  'core, %d online; guest vCPU capacity %s.',
                  CONF.powerkvm.host_probe, self.power_host.mode,
@@ -133,6 +143,14 @@ class CpuHooks:
             instance_numa_topology)
         if cpu is None or self.power_host is None:
             return cpu
+        if instance_numa_topology is not None:
+            # nova derives a NUMA guest's topology from its cells and, when
+            # pinned, from the host threads its vCPUs are pinned to: each
+            # guest core stays in one NUMA node and on one host core.
+            # Packing the vCPUs as threads would split guest cores across
+            # both (doc/cpu.md, "NUMA and pinned guests").
+            self._check_nova_threads(cpu)
+            return cpu
         topology = request.plan(cpu_request.of(flavor, image_meta),
                                 self.power_host, emulated=self._emulated)
         if topology is None:
@@ -145,6 +163,15 @@ class CpuHooks:
         cpu.sockets, cpu.cores, cpu.threads = (
             topology.sockets, topology.cores, topology.threads)
         return cpu
+
+    def _check_nova_threads(self, cpu):
+        # QEMU TCG runs one thread a pseries core
+        limit = 1 if self._emulated else self.power_host.max_guest_threads
+        if limit and (cpu.threads or 1) > limit:
+            raise exception.PowerKVMError(
+                'nova gave the NUMA guest %s threads a core; this host is %s '
+                'and runs at most %d' % (cpu.threads, self.power_host.mode,
+                                         limit))
 
     # -- guests that move --------------------------------------------------
 

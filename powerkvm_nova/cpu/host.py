@@ -143,6 +143,26 @@ class PowerHost:
                                      self._primaries_hint(';')))
         return None
 
+    def disagreement(self, libvirt_threads):
+        """Why libvirt's count of the host's CPUs refutes this, or None.
+
+        libvirt's node info counts every present hardware thread, online
+        or offline: nodes x sockets x cores x threads equals the online
+        CPUs plus the offline ones, a POWER subcore's offline secondaries
+        included (libvirt src/util/virhostcpu.c,
+        virHostCPUGetInfoPopulateLinux). A description with more threads
+        than that promises VCPUs the host does not have.
+        """
+        described = self.cores * self.threads_per_core
+        if described <= libvirt_threads:
+            return None
+        return ('the host probe describes %d hardware threads (%d cores x '
+                '%d threads a core) but libvirt counts %d on this host, '
+                'online and offline: correct [powerkvm] static_cores and '
+                'static_threads_per_core, or set host_probe = sysfs'
+                % (described, self.cores, self.threads_per_core,
+                   libvirt_threads))
+
     def _primaries_hint(self, lead):
         """How to bring each subcore's first thread online."""
         if not self.micro_threading:

@@ -76,6 +76,11 @@ def cpu(facts, conf):
     host = facts.power_host
     if host.kvm_blocker:
         return Result(Code.FAILURE, host.kvm_blocker)
+    # An emulated host's probe describes the POWER host QEMU emulates.
+    if facts.host_arch in emulation.POWER_ARCHES and facts.libvirt_threads:
+        refuted = host.disagreement(facts.libvirt_threads)
+        if refuted:
+            return Result(Code.FAILURE, refuted)
     details = '%s, %d cores, %d threads a core' % (
         host.mode, host.cores, host.threads_per_core)
     if host.dynamic_mt_modes is not None:

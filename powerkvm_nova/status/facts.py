@@ -39,6 +39,8 @@ class HostFacts:
     kvm_hv_loaded: bool = False
     power_host: cpu_host.PowerHost | None = None
     probe_error: str | None = None
+    # every hardware thread libvirt counts, online or offline
+    libvirt_threads: int | None = None
     guest_counts: dict = dataclasses.field(default_factory=dict)
     guests_error: str | None = None
     ksm_run: int | None = None
@@ -85,6 +87,8 @@ def gather(conf, open_libvirt, libvirt_module, root='/'):
     facts.libvirt_version = _version(conn.getLibVersion())
     facts.qemu_version = _version(conn.getVersion())
     facts.host_arch = _host_arch(conn)
+    nodes, sockets, cores, threads = conn.getInfo()[4:8]
+    facts.libvirt_threads = nodes * sockets * cores * threads
     try:
         book = ledger.HostLedger(
             domains.LibvirtDomains(domains.ConnectionHost(conn),

@@ -12,6 +12,7 @@
 
 """Micro-threading flavors and POWER CPU topology through nova's REST API."""
 
+from nova import exception as nova_exception
 from nova.tests.functional.api import client as api_client
 
 from tests.fixtures import power_libvirt
@@ -153,6 +154,79 @@ class SmtOnTestCase(CpuTestBase):
         for _ in range(4):
             server = self.boot('le')
             self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
+
+
+class PinnedNumaTestCase(CpuTestBase):
+    """A pinned NUMA guest keeps the topology nova derives from its pins.
+
+    A POWER9 host of 2 NUMA nodes, 2 cores a node, 4 threads a core
+    (SMT4: KVM-HV runs POWER9 guests in any SMT mode). A guest of 4
+    dedicated vCPUs over 2 guest NUMA nodes has 2 vCPUs pinned in each host
+    node: packed as the threads of one guest core, that core's threads
+    would sit in two NUMA nodes and on two host cores.
+    """
+
+    MODES = {}
+    HOST = power_libvirt.HostSpec(model='POWER9', cores=2, threads=4,
+                                  numa_nodes=2)
+
+    def test_guest_cores_stay_on_one_host_core_and_node(self):
+        self.flags(cpu_dedicated_set='0-15', cpu_shared_set=None,
+                   group='compute')
+        self.start_power_compute('p9', self.HOST)
+        flavor = self.flavor(4, {'hw:cpu_policy': 'dedicated',
+                                 'hw:numa_nodes': '2'})
+        server = self.boot('le', flavor_id=flavor)
+        xml = self.domain_xml(server)
+        sockets, cores, threads = self.topology(server)
+        self.assertEqual(4, sockets * cores * threads)
+        pins = {int(p.get('vcpu')): int(p.get('cpuset'))
+                for p in xml.findall('./cputune/vcpupin')}
+        self.assertEqual(4, len(pins))
+        cells = [set(_cpu_list(c.get('cpus')))
+                 for c in xml.findall('./cpu/numa/cell')]
+        self.assertEqual(2, len(cells))
+        for core in range(sockets * cores):
+            vcpus = range(core * threads, (core + 1) * threads)
+            # on one host core (host CPU n is thread n % 4 of core n // 4)
+            self.assertEqual(1, len({pins[v] // 4 for v in vcpus}), pins)
+            # in one guest NUMA node
+            self.assertTrue(any(set(vcpus) <= cell for cell in cells),
+                            (cells, threads))
+
+
+def _cpu_list(text):
+    cpus = []
+    for part in text.split(','):
+        first, _, last = part.partition('-')
+        cpus.extend(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+class ProbeCheckTestCase(CpuTestBase):
+    """A host probe describing more CPUs than libvirt counts is refused."""
+
+    MODES = {}
+
+    def test_compute_refuses_to_start(self):
+        # libvirt counts 1 socket x 2 cores x 8 threads; the probe says the
+        # host has 4 cores.
+        self._next_spec = power_libvirt.POWER8
+        self.flags(host_probe='static', static_generation='POWER8',
+                   static_cores=4, static_threads_per_core=8,
+                   group='powerkvm')
+        error = self.assertRaises(nova_exception.InvalidConfiguration,
+                                  self.start_compute, 'overstated')
+        self.assertIn('the host probe describes 32 hardware threads (4 '
+                      'cores x 8 threads a core) but libvirt counts 16',
+                      str(error))
+        self.assertIn('correct [powerkvm] static_cores', str(error))
+
+    def test_kernel_ready_description_accepted(self):
+        # SMT1 leaves 7 of 8 threads a core offline: libvirt still counts
+        # them, so the same 16 threads are described and the host starts.
+        compute = self.start_power_compute('exact', power_libvirt.POWER8)
+        self.assertEqual(16, compute.driver.power_host.vcpu_capacity)
 
 
 class HostCheckTestCase(CpuTestBase):

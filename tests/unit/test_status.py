@@ -52,8 +52,9 @@ class RecordedConnection:
     """A libvirt connection as a recorded host answers it."""
 
     def __init__(self, arch='ppc64le', lib=9000000, qemu=7002000,
-                 guests=()):
+                 guests=(), cores=4, threads=8):
         self.arch, self.lib, self.qemu = arch, lib, qemu
+        self.cores, self.threads = cores, threads
         self.doms = {'00000000-0000-0000-0000-%012d' % i: e
                      for i, e in enumerate(guests)}
 
@@ -65,6 +66,15 @@ class RecordedConnection:
 
     def getCapabilities(self):
         return CAPS % self.arch
+
+    def getInfo(self):
+        # virNodeInfo of a POWER8 in split-core mode 4 with threads 0,2,4,6
+        # of each core online: cores are the physical cores, threads the
+        # online siblings times the threads a subcore, so that nodes x
+        # sockets x cores x threads counts every present thread (libvirt
+        # src/util/virhostcpu.c, virHostCPUParseNode)
+        return [self.arch, 64 << 20, self.cores * self.threads, 3690,
+                1, 1, self.cores, self.threads]
 
     def numOfDomains(self):
         return 0
@@ -129,6 +139,26 @@ class StatusTestCase(test.NoDBTestCase):
         self.assertIn('POWER8 split-core mode 4', checks.cpu(
             facts, CONF).details)
         self.assertEqual(Code.WARNING, checks.versions(facts, CONF).code)
+
+    def test_static_probe_larger_than_the_host(self):
+        self.power8()
+        self.flags(host_probe='static', static_generation='POWER8',
+                   static_cores=8, static_threads_per_core=8,
+                   group='powerkvm')
+        result = checks.cpu(self.gather(), CONF)
+        self.assertEqual(Code.FAILURE, result.code)
+        self.assertIn('the host probe describes 64 hardware threads (8 '
+                      'cores x 8 threads a core) but libvirt counts 32',
+                      result.details)
+
+    def test_static_probe_of_an_emulated_host_not_compared(self):
+        # an x86 machine emulating a POWER8 of 8 cores with QEMU TCG
+        self.flags(host_probe='static', static_generation='POWER8',
+                   static_cores=8, static_threads_per_core=8,
+                   group='powerkvm')
+        result = checks.cpu(self.gather(RecordedConnection(
+            arch='x86_64', cores=2, threads=1)), CONF)
+        self.assertNotEqual(Code.FAILURE, result.code, result.details)
 
     def test_power8_with_smt_on(self):
         self.power8(online='0-31')
