@@ -84,4 +84,3 @@ class NovaPeerToolTestCase(testtools.TestCase):
             {'probe.test_probe.T.test_libvirt_only': 'a POWER decision'})
         self.assertEqual([], undocumented)
         self.assertIn('      documented: a POWER decision', lines)
-
