@@ -19,6 +19,7 @@ Reads nova's configuration files (nova.conf): run it on a compute host.
 import sys
 
 import nova.conf
+from oslo_config import cfg
 from oslo_upgradecheck import upgradecheck
 
 from powerkvm_nova import conf as powerkvm_conf
@@ -39,6 +40,23 @@ def _open_libvirt():
                                    'qemu:///system')
 
 
+def _gather():
+    """HostFacts of this host; without libvirt-python, the reason why."""
+    try:
+        libvirt = _libvirt()
+    except ImportError as e:
+        reason = host_facts.LibvirtMissing(
+            'libvirt-python is not installed in the Python that runs '
+            'powerkvm-status (%s): install it where nova-compute runs '
+            '(pip install libvirt-python, or the distribution\'s '
+            'python3-libvirt)' % e)
+
+        def missing():
+            raise reason
+        return host_facts.gather(CONF, missing, None)
+    return host_facts.gather(CONF, _open_libvirt, libvirt)
+
+
 def _flavors():
     """[(name, vcpus, extra_specs)] from nova's API database, or why not."""
     if not CONF.api_database.connection:
@@ -57,8 +75,7 @@ class Checks(upgradecheck.UpgradeCommands):
     """The checks, in the order an operator fixes things."""
 
     def __init__(self, gather=None, flavors=None):
-        self._gather = gather or (lambda: host_facts.gather(
-            CONF, _open_libvirt, _libvirt()))
+        self._gather = gather or _gather
         self._load_flavors = flavors or _flavors
         self._facts = None
 
@@ -69,7 +86,15 @@ class Checks(upgradecheck.UpgradeCommands):
         return self._facts
 
     def _run(self, check, *args):
-        return check(self.facts, CONF, *args)
+        # A check that breaks is a failure in the table, never a traceback.
+        try:
+            return check(self.facts, CONF, *args)
+        except Exception as e:
+            return upgradecheck.Result(
+                upgradecheck.Code.FAILURE,
+                'the check could not run (%s: %s); run powerkvm-status '
+                '--debug upgrade check and report it'
+                % (type(e).__name__, e))
 
     _upgrade_checks = (
         ('PowerKVM configuration', lambda self: self._run(checks.config)),
@@ -88,8 +113,31 @@ class Checks(upgradecheck.UpgradeCommands):
     )
 
 
-def main():
-    return upgradecheck.main(CONF, project='nova', upgrade_command=Checks())
+class UnreadableConfiguration(upgradecheck.UpgradeCommands):
+    """The one check left when nova's configuration cannot be read."""
+
+    def __init__(self, error):
+        self._error = error
+
+    def _configuration(self):
+        return upgradecheck.Result(
+            upgradecheck.Code.FAILURE,
+            'cannot read nova\'s configuration (%s): run powerkvm-status as '
+            'the user nova-compute runs as, or give it --config-file with a '
+            'readable nova.conf' % self._error)
+
+    _upgrade_checks = (('nova configuration', _configuration),)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return upgradecheck.main(CONF, project='nova', argv=argv,
+                                 upgrade_command=Checks())
+    except cfg.Error as e:
+        # ConfigFilesNotFoundError, ConfigFilesPermissionDeniedError, a
+        # parse error: still the table, with the reason and exit code 2
+        return UnreadableConfiguration(e).check()
 
 
 if __name__ == '__main__':

@@ -29,6 +29,8 @@ def _v(version):
 
 
 def versions(facts, conf):
+    if facts.libvirt_missing:
+        return Result(Code.FAILURE, facts.libvirt_error)
     if facts.libvirt_error:
         return Result(Code.FAILURE, 'cannot reach libvirtd (%s): start it '
                       '(systemctl start libvirtd) and check [libvirt] '
@@ -95,6 +97,9 @@ def cpu(facts, conf):
 
 
 def endianness(facts, conf):
+    if facts.libvirt_error:
+        return Result(Code.FAILURE, 'cannot read the guests\' endianness '
+                      'without libvirt (%s)' % facts.libvirt_error)
     if facts.guests_error:
         return Result(Code.FAILURE, 'cannot read the guests\' endianness: %s'
                       % facts.guests_error)

@@ -29,12 +29,17 @@ from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
 
 
+class LibvirtMissing(Exception):
+    """libvirt-python cannot be imported; the message says what to do."""
+
+
 @dataclasses.dataclass
 class HostFacts:
     host_arch: str | None = None
     libvirt_version: tuple | None = None
     qemu_version: tuple | None = None
     libvirt_error: str | None = None
+    libvirt_missing: bool = False
     kvm_device: bool = False
     kvm_hv_loaded: bool = False
     power_host: cpu_host.PowerHost | None = None
@@ -83,6 +88,7 @@ def gather(conf, open_libvirt, libvirt_module, root='/'):
         conn = open_libvirt()
     except Exception as e:
         facts.libvirt_error = str(e)
+        facts.libvirt_missing = isinstance(e, LibvirtMissing)
         return facts
     facts.libvirt_version = _version(conn.getLibVersion())
     facts.qemu_version = _version(conn.getVersion())
