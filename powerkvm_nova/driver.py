@@ -32,6 +32,7 @@ from powerkvm_nova import exception
 from powerkvm_nova import guest_arch
 from powerkvm_nova import image_hooks
 from powerkvm_nova import move_hooks
+from powerkvm_nova import nova_hooks
 
 CONF = nova.conf.CONF
 powerkvm_conf.register_opts(CONF)
@@ -47,6 +48,11 @@ class PowerKVMDriver(move_hooks.ColdMoveHooks,
     """A libvirt driver for KVM on IBM POWER (pseries guests)."""
 
     def __init__(self, virtapi, read_only=False):
+        # A nova that renamed a hook would leave its override dead code.
+        missing = nova_hooks.problems(type(self))
+        if missing:
+            raise nova_exception.InvalidConfiguration(
+                nova_hooks.message(missing))
         super().__init__(virtapi, read_only)
         CONF.set_override(
             'hw_machine_type',

@@ -98,6 +98,7 @@ class Checks(upgradecheck.UpgradeCommands):
 
     _upgrade_checks = (
         ('PowerKVM configuration', lambda self: self._run(checks.config)),
+        ('nova release', lambda self: self._run(checks.nova_hooks)),
         ('libvirt and QEMU versions',
          lambda self: self._run(checks.versions)),
         ('KVM-HV', lambda self: self._run(checks.kvm)),

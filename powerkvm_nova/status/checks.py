@@ -13,6 +13,7 @@
 """The checks of powerkvm-status: each a function of HostFacts and the
 configuration that returns an oslo.upgradecheck Result with a next step."""
 
+from nova import version as nova_version
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_upgradecheck import upgradecheck
 
@@ -53,6 +54,18 @@ def versions(facts, conf):
     if problems:
         return Result(Code.WARNING, '%s; %s' % (details, '; '.join(problems)))
     return Result(Code.SUCCESS, details)
+
+
+def nova_hooks(facts, conf):
+    """The nova-internal names the driver relies on (nova_hooks.py)."""
+    from powerkvm_nova import driver
+    from powerkvm_nova import nova_hooks as hooks
+    found = hooks.problems(driver.PowerKVMDriver)
+    if found:
+        return Result(Code.FAILURE, hooks.message(found))
+    return Result(Code.SUCCESS, 'nova %s has the %d internal methods and '
+                  'names PowerKVMDriver relies on'
+                  % (nova_version.version_string(), len(hooks.HOOKS)))
 
 
 def kvm(facts, conf):
