@@ -49,13 +49,16 @@ class StatusCommandTestCase(testtools.TestCase):
             out + run.stderr))
         # emulated (TCG) host and libvirt 9 / QEMU 7.2: warnings, no failure
         self.assertEqual(1, run.returncode)
-        for check in ('PowerKVM configuration', 'libvirt and QEMU versions',
+        for check in ('PowerKVM configuration', 'nova release',
+                      'libvirt and QEMU versions',
                       'KVM-HV', 'POWER CPU, SMT and split-core mode',
                       'Endianness of the guests',
                       'Flavors and the split-core mode', 'KSM and zswap'):
             self.assertIn(check, out)
         self.assertIn('emulated host mode', out)
         self.assertIn('POWER8 split-core mode 4', out)
+        self.assertIn('internal methods and names PowerKVMDriver relies on',
+                      ' '.join(out.replace('|', ' ').split()))
         self.assertNotIn('Result: Failure', out)
         base.record_figure('powerkvm-status on this host (exit code)',
                            run.returncode)
