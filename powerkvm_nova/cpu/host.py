@@ -46,8 +46,11 @@ _STAT_FIELDS = ('generation', 'cores', 'threads_per_core',
                 'online_threads_per_core', 'subcores_per_core',
                 'online_secondaries', 'subcores_offline')
 
-_OS_TRAITS = {POWER8: 'HW_CPU_PPC64LE_POWER8', POWER9: 'HW_CPU_PPC64LE_POWER9'}
 TRAIT_PREFIX = 'CUSTOM_POWERKVM_'
+# os-traits names POWER8 and POWER9 only (os_traits/hw/cpu/ppc64le); a
+# POWER10 host says what it is with a custom trait of the same form.
+_OS_TRAITS = {POWER8: 'HW_CPU_PPC64LE_POWER8', POWER9: 'HW_CPU_PPC64LE_POWER9',
+              POWER10: TRAIT_PREFIX + 'HW_CPU_PPC64LE_POWER10'}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,6 +19,7 @@ from nova.api.validation.extra_specs import validators
 import nova.conf
 from nova import exception as nova_exception
 from nova import test
+import os_traits
 
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import moves
@@ -230,7 +231,16 @@ class PowerHostTestCase(test.NoDBTestCase):
                           'CUSTOM_POWERKVM_THREADS_PER_SUBCORE_8'},
                          p8(1).traits())
         self.assertIn('HW_CPU_PPC64LE_POWER9', P9_HOST.traits())
-        for host in (p8(1), p8(2), p8(4), P9_HOST):
+        # no os-traits name for it: a custom trait, valid for placement
+        p10 = cpu_host.PowerHost('POWER10', 15, 8, 8)
+        self.assertEqual({'CUSTOM_POWERKVM_HW_CPU_PPC64LE_POWER10',
+                          'CUSTOM_POWERKVM_SUBCORES_PER_CORE_1',
+                          'CUSTOM_POWERKVM_THREADS_PER_SUBCORE_8'},
+                         p10.traits())
+        for trait in p10.traits():
+            self.assertTrue(os_traits.is_custom(trait) or
+                            trait in os_traits.get_traits(), trait)
+        for host in (p8(1), p8(2), p8(4), P9_HOST, p10):
             self.assertLessEqual(host.traits(), cpu_host.all_traits())
 
     def test_vcpu_capacity_is_hardware_threads_in_every_mode(self):
