@@ -45,6 +45,10 @@ ROOT = os.path.dirname(HERE)
 PEER = os.path.join(ROOT, 'tests', 'nova_peer')
 PASSES = os.path.join(PEER, 'libvirt_passes.txt')
 EXCEPTIONS = os.path.join(PEER, 'exceptions.txt')
+# Tests run under neither driver: they hang on the fake POWER hosts under
+# both, and a hung test leaves greenthreads holding nova's test-database
+# lock, which stalls the tests after it in the same process.
+HANGS = os.path.join(PEER, 'hangs.txt')
 PASSED = ('success', 'xfail')
 # The part of the list CI runs (check --ci), within CI's time budget: the
 # modules closest to what PowerKVMDriver changes (guest config, CPU and
@@ -69,7 +73,8 @@ def run(driver, concurrency, regex=None, load_list=None):
     """{test id: (status, cause)} of one run of the suite under driver."""
     env = dict(os.environ, NOVA_PEER_DRIVER=driver)
     cmd = [sys.executable, '-m', 'stestr', '--test-path', PEER, 'run',
-           '--subunit', '--concurrency', str(concurrency)]
+           '--subunit', '--concurrency', str(concurrency),
+           '--exclude-list', HANGS]
     if load_list:
         cmd += ['--load-list', load_list]
     if regex:
@@ -128,8 +133,11 @@ def report(libvirt, powerkvm, exceptions):
     lv, pk = passed(libvirt), passed(powerkvm)
     both, total = ratio(libvirt, powerkvm)
     lines = [
-        'LibvirtDriver passes %d of %d; PowerKVMDriver %d of %d'
-        % (len(lv), len(libvirt), len(pk), len(powerkvm)),
+        'LibvirtDriver passes %d of %d; PowerKVMDriver %d of %d (%d tests '
+        'that hang under both not run: %s)'
+        % (len(lv), len(libvirt), len(pk), len(powerkvm),
+           len(read_list(HANGS)) if os.path.exists(HANGS) else 0,
+           os.path.relpath(HANGS, ROOT)),
         'ratio (PowerKVMDriver passes / LibvirtDriver passes, over the '
         'tests LibvirtDriver passes): %d / %d = %.3f'
         % (both, total, both / total if total else 0.0)]
