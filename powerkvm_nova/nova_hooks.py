@@ -72,7 +72,7 @@ HOOKS = (
          'the guest architecture recorded at spawn', override=True),
     Hook(_DRIVER, 'LibvirtDriver._check_emulation_arch',
          'the architecture the domain is built for', override=True),
-    Hook('nova.virt.libvirt.driver', 'LibvirtDriver._try_fetch_image_cache',
+    Hook(_DRIVER, 'LibvirtDriver._try_fetch_image_cache',
          'image safety checks on every download', override=True),
     Hook(_DRIVER, 'LibvirtDriver._hard_reboot',
          'a guest holds its host while its domain is made again (hard '
