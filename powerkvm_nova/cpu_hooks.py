@@ -48,10 +48,8 @@ class CpuHooks:
         if not self._emulated:
             # An emulated host's probe describes the POWER host QEMU
             # emulates, not this machine.
-            info = self._host.get_connection().getInfo()
-            nodes, sockets, cores, threads = info[4:8]
-            refuted = self.power_host.disagreement(
-                nodes * sockets * cores * threads)
+            refuted = self.power_host.disagreement(cpu_host.libvirt_threads(
+                self._host.get_connection().getInfo()))
             if refuted:
                 raise nova_exception.InvalidConfiguration(
                     'PowerKVM: %s.' % refuted)

@@ -149,12 +149,9 @@ class PowerHost:
     def disagreement(self, libvirt_threads):
         """Why libvirt's count of the host's CPUs refutes this, or None.
 
-        libvirt's node info counts every present hardware thread, online
-        or offline: nodes x sockets x cores x threads equals the online
-        CPUs plus the offline ones, a POWER subcore's offline secondaries
-        included (libvirt src/util/virhostcpu.c,
-        virHostCPUGetInfoPopulateLinux). A description with more threads
-        than that promises VCPUs the host does not have.
+        :param libvirt_threads: libvirt_threads() of the host's node info.
+            A description with more threads than that promises VCPUs the
+            host does not have.
         """
         described = self.cores * self.threads_per_core
         if described <= libvirt_threads:
@@ -241,6 +238,18 @@ class PowerHost:
                   if STAT_PREFIX + f in stats}
         return cls(generation=values.pop('generation'),
                    **{k: int(v) for k, v in values.items()})
+
+
+def libvirt_threads(node_info):
+    """Every present hardware thread of a host, online or offline.
+
+    From libvirt's virNodeInfo (virConnect.getInfo()): nodes x sockets x
+    cores x threads equals the online CPUs plus the offline ones, a POWER
+    subcore's offline secondaries included (libvirt src/util/virhostcpu.c,
+    virHostCPUGetInfoPopulateLinux).
+    """
+    nodes, sockets, cores, threads = node_info[4:8]
+    return nodes * sockets * cores * threads
 
 
 def counts_layout(online, subcores, threads):

@@ -93,8 +93,7 @@ def gather(conf, open_libvirt, libvirt_module, root='/'):
     facts.libvirt_version = _version(conn.getLibVersion())
     facts.qemu_version = _version(conn.getVersion())
     facts.host_arch = _host_arch(conn)
-    nodes, sockets, cores, threads = conn.getInfo()[4:8]
-    facts.libvirt_threads = nodes * sockets * cores * threads
+    facts.libvirt_threads = cpu_host.libvirt_threads(conn.getInfo())
     try:
         book = ledger.HostLedger(
             domains.LibvirtDomains(domains.ConnectionHost(conn),

@@ -76,12 +76,8 @@ class PowerKVMTestBase(base.ServersTestBase):
         arch/powerpc/kvm/book3s_hv.c; doc/cpu.md).
         """
         self._next_spec = spec
-        self.flags(host_probe='static', static_generation=spec.model,
-                   static_cores=spec.numa_nodes * spec.sockets * spec.cores,
-                   static_threads_per_core=spec.threads,
-                   static_subcores_per_core=subcores_per_core,
-                   static_online_threads_per_core=online_threads_per_core,
-                   group='powerkvm')
+        self.flags(group='powerkvm', **spec.static_probe(
+            subcores_per_core, online_threads_per_core))
         self.start_compute(hostname)
         return self.computes[hostname]
 

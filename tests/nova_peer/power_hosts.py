@@ -110,21 +110,13 @@ def describe_to_probe(spec):
 
     nova's tests make a host's connection just before they start its
     compute service, which reads the probe at start-up; the test's
-    configuration fixture clears these overrides at its end.
+    configuration fixture clears these overrides at its end. Every thread
+    online: a POWER9 runs KVM guests in any SMT mode.
     """
     from nova import conf
-    group = conf.CONF.powerkvm
-    overrides = {
-        'host_probe': 'static',
-        'static_generation': spec.model,
-        'static_cores': spec.numa_nodes * spec.sockets * spec.cores,
-        'static_threads_per_core': spec.threads,
-        'static_online_threads_per_core': spec.threads,
-        'static_subcores_per_core': 1,
-    }
-    for name, value in overrides.items():
+    options = spec.static_probe(online_threads_per_core=spec.threads)
+    for name, value in options.items():
         conf.CONF.set_override(name, value, group='powerkvm')
-    return group
 
 
 def _relabel(properties):
