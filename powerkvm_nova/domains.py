@@ -19,14 +19,19 @@ libvirt alone. A domain without the record (defined by hand with virsh, or
 by an older driver) counts by its <os><type arch=...>.
 """
 
+import itertools
+
 from lxml import etree
 from nova.virt.libvirt import config as vconfig
+from oslo_log import log as logging
 
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
 
 NS = 'http://openstack.org/xmlns/libvirt/powerkvm/1.0'
 PREFIX = 'powerkvm'
+
+LOG = logging.getLogger(__name__)
 
 
 class GuestMetadata(vconfig.LibvirtConfigObject):
@@ -71,17 +76,54 @@ class ConnectionHost:
 
 
 class LibvirtDomains(ledger.DomainSource):
-    """The ledger's view of one libvirt connection (nova's Host)."""
+    """The ledger's view of one libvirt connection (nova's Host).
 
-    def __init__(self, host, libvirt_module):
+    With events=True (nova-compute, whose Host runs libvirt's event loop)
+    the marker is a count of the connection's domain lifecycle events, so
+    a check in steady state costs no call that walks libvirtd's domain
+    list. A connection that cannot deliver events, and the tools that run
+    no event loop, count domains instead: two calls, each walking the list
+    inside libvirtd (about 1 ms each with 1,000 domains).
+    """
+
+    def __init__(self, host, libvirt_module, events=False):
         self._host = host
         self._libvirt = libvirt_module
+        self._events = events
+        self._subscribed = None
+        self._counter = itertools.count()
+        self._generation = next(self._counter)
 
     def marker(self):
+        conn = self._host.get_connection()
+        if self._events and conn is not self._subscribed:
+            self._subscribe(conn)
+        if conn is self._subscribed:
+            return self._generation
         # Two counters, no listing: defined or undefined domains change
         # their sum; starting or stopping one does not.
-        conn = self._host.get_connection()
         return conn.numOfDomains() + conn.numOfDefinedDomains()
+
+    def _subscribe(self, conn):
+        # The connection-wide lifecycle callback of the newer API is nova's
+        # (libvirt refuses a second one: "event callback already tracked");
+        # libvirt-python's older domainEventRegister() keeps any number of
+        # callbacks beside it, each given every lifecycle event.
+        try:
+            conn.domainEventRegister(self._changed, None)
+        except self._libvirt.libvirtError as e:
+            LOG.warning('libvirt connection delivers no domain events (%s): '
+                        'the endianness ledger counts domains at every '
+                        'check instead', e)
+            self._events = False
+            return
+        self._subscribed = conn
+        self._changed()  # whatever happened before the subscription
+
+    def _changed(self, *args):
+        # Runs in libvirt's event thread: one assignment of a value never
+        # returned before, so a reader sees a new marker after any event.
+        self._generation = next(self._counter)
 
     def uuids(self):
         return self._list(self._libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE |

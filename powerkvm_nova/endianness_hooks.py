@@ -92,8 +92,8 @@ class EndiannessHooks:
             raise nova_exception.InvalidConfiguration(str(e))
         # The hypervisor is the record: the ledger reads libvirt (at
         # init_host and whenever domains change), never its own memory.
-        self._domains = domains.LibvirtDomains(self._host,
-                                               libvirt_driver.libvirt)
+        self._domains = domains.LibvirtDomains(
+            self._host, libvirt_driver.libvirt, events=True)
         self.ledger = ledger.HostLedger(
             self._domains, CONF.host, CONF.powerkvm.endianness_policy)
         self._refused_rebuilds = allocation_keeper.AllocationKeeper()

@@ -20,10 +20,14 @@ reserves under one lock, so two concurrent spawns of opposite endianness on
 an empty host cannot both pass.
 
 Keeping the mirror current costs no listing per check: the source's
-marker() (a domain count) is compared first, and only when it changed are
-domain UUIDs listed and only the new domains read. A domain replaced by
-another behind nova's back between two checks (same count) is seen at the
-next resync(), which the driver runs with every resource update.
+marker() is compared first (in nova-compute the count of libvirt's domain
+lifecycle events, else a count of domains), and only when it changed are
+domain UUIDs listed and only the new domains read. A change behind nova's
+back that the marker misses (a domain replaced by another between two
+checks under a count; an event not yet delivered) is seen at the next
+check after it, or at the latest at the next resync(), which the driver
+runs with every resource update. nova's own moves need neither: their
+claims and holds are in the ledger before their domains exist.
 """
 
 import collections
@@ -41,7 +45,10 @@ class DomainSource:
     """What the ledger reads from the hypervisor; the driver implements it."""
 
     def marker(self):
-        """A cheap value that changes when domains are defined/undefined."""
+        """A cheap value that changes when domains are defined/undefined.
+
+        It may change more often (any lifecycle event), never less.
+        """
         raise NotImplementedError()
 
     def uuids(self):

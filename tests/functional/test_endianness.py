@@ -146,7 +146,11 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         self.assert_nothing_leaked([le, be])
 
     def test_guest_defined_by_hand_counts(self):
-        conn = self.computes['p3'].driver._host.get_connection()
+        driver = self.computes['p3'].driver
+        conn = driver._host.get_connection()
+        # The ledger learns of it from libvirt's lifecycle event on nova's
+        # connection (PowerConnection delivers them as libvirt-python does).
+        self.assertIs(conn, driver._domains._subscribed)
         conn.defineXML(
             "<domain type='kvm'><name>by-hand</name><memory>1024</memory>"
             "<vcpu>1</vcpu>"
