@@ -13,16 +13,23 @@
 """What every benchmark does with its figures and its test harness."""
 
 import argparse
+import faulthandler
 import json
 import sys
 import unittest
+
+# A benchmark that stops making progress ends with every thread's stack
+# instead of waiting for ever (none takes this long on the CI machine).
+WATCHDOG_SECONDS = 1800
 
 
 def arguments(doc, **counts):
     """A benchmark's command line: --json FILE and --NAME N for each count.
 
     The counts' values are their defaults; doc's first line describes it.
+    It also starts the benchmark's watchdog.
     """
+    faulthandler.dump_traceback_later(WATCHDOG_SECONDS, exit=True)
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     for name, default in counts.items():
         parser.add_argument('--' + name, type=int, default=default)

@@ -52,6 +52,26 @@ OPTS = [
              'host mode. Ignored on native hosts, where guests get the '
              'host CPU model.'),
     cfg.StrOpt(
+        'cpu_compat_mode',
+        choices=[('POWER8', 'guests run as POWER8 processors'),
+                 ('POWER9', 'guests run as POWER9 processors')],
+        help='The POWER compatibility mode of the guests this host '
+             'defines: their domain asks for it (libvirt host-model CPU '
+             'with this model, QEMU max-cpu-compat), so they run as that '
+             'generation and may live-migrate to any host of that '
+             'generation or newer. Unset: a guest live-migrates only to a '
+             'host of its own host\'s generation (libvirt\'s CPU '
+             'comparison, which nova runs before a live migration, allows '
+             'nothing else). In a cloud that mixes generations set it to '
+             'the oldest one on every host; it applies to guests defined '
+             'after the change (spawn, hard reboot, rebuild, resize, '
+             'unshelve). Needs [libvirt] cpu_mode = host-model (nova\'s '
+             'default for KVM); it cannot name a generation newer than the '
+             'host. In emulated host mode the domain keeps '
+             'emulated_cpu_model (libvirt has no host-model CPU for a '
+             'guest of another architecture) and this option still '
+             'decides where its guests may live-migrate.'),
+    cfg.StrOpt(
         'default_guest_arch',
         default='ppc64le',
         choices=[

@@ -24,6 +24,7 @@ from oslo_log import log as logging
 
 from powerkvm_nova import compat
 from powerkvm_nova import compute_nodes
+from powerkvm_nova.cpu import compat as cpu_compat
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import moves
 from powerkvm_nova.cpu import probes
@@ -53,6 +54,7 @@ class CpuHooks:
             if refuted:
                 raise nova_exception.InvalidConfiguration(
                     'PowerKVM: %s.' % refuted)
+        self._check_compat_config()
         LOG.info('PowerKVM host CPU (probe %s): %s, %d cores, %d threads a '
                  'core, %d online; guest vCPU capacity %s.',
                  CONF.powerkvm.host_probe, self.power_host.mode,
@@ -100,7 +102,40 @@ class CpuHooks:
             nodename, *(cpu_host.all_traits() - traits))
         provider_tree.add_traits(nodename, *traits)
 
+    def _check_compat_config(self):
+        generation = CONF.powerkvm.cpu_compat_mode
+        if not generation:
+            return
+        if cpu_compat.older(self.power_host.generation, generation):
+            raise nova_exception.InvalidConfiguration(
+                'PowerKVM: [powerkvm] cpu_compat_mode = %s on a %s host, '
+                'which runs only its own and older compatibility modes'
+                % (generation, self.power_host.generation))
+        if not self._emulated and CONF.libvirt.cpu_mode not in (
+                None, 'host-model'):
+            raise nova_exception.InvalidConfiguration(
+                'PowerKVM: [powerkvm] cpu_compat_mode needs [libvirt] '
+                'cpu_mode = host-model (or unset), not %s'
+                % CONF.libvirt.cpu_mode)
+
     # -- the guest ---------------------------------------------------------
+
+    def _get_guest_config(self, instance, network_info, image_meta,
+                          disk_info, *args, **kwargs):
+        guest = super()._get_guest_config(
+            instance, network_info, image_meta, disk_info, *args, **kwargs)
+        # Whatever defines the domain (spawn, hard reboot, rebuild, resize,
+        # unshelve) records the mode it asks for; a live migration keeps
+        # the domain, and the record with it.
+        # On an emulated host the domain keeps the emulated CPU model
+        # (libvirt has no host-model CPU for a guest of another arch), and
+        # the configured mode stands for what a real host's domain says.
+        if self.power_host is not None and self.power_host.power:
+            mode = (CONF.powerkvm.cpu_compat_mode if self._emulated
+                    else cpu_compat.of_cpu(guest.cpu))
+            if cpu_compat.record(instance, mode):
+                instance.save()
+        return guest
 
     def _cpu_fit(self, instance, image_meta):
         """Abort a build this host's CPU mode cannot serve, with the reason.
@@ -195,7 +230,8 @@ class CpuHooks:
             source = cpu_host.PowerHost.from_stats(
                 compute_nodes.stats_of(src_compute_info))
             try:
-                moves.check_move(source, self.power_host, live=True)
+                moves.check_move(source, self.power_host, live=True,
+                                 compat_mode=cpu_compat.recorded(instance))
             except moves.MoveRefused as e:
                 raise nova_exception.MigrationPreCheckError(reason=str(e))
         return super().check_can_live_migrate_destination(

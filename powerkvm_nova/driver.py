@@ -25,6 +25,7 @@ from oslo_log import log as logging
 from powerkvm_nova import arrival_hooks
 from powerkvm_nova import capabilities
 from powerkvm_nova import conf as powerkvm_conf
+from powerkvm_nova.cpu import compat as cpu_compat
 from powerkvm_nova import cpu_hooks
 from powerkvm_nova import emulation
 from powerkvm_nova import endianness_hooks
@@ -124,7 +125,13 @@ class PowerKVMDriver(move_hooks.ColdMoveHooks,
 
     def _get_guest_cpu_model_config(self, flavor=None, arch=None):
         if not (self._emulated and arch in emulation.POWER_ARCHES):
-            return super()._get_guest_cpu_model_config(flavor, arch)
+            cpu = super()._get_guest_cpu_model_config(flavor, arch)
+            if (cpu is not None and cpu.mode == 'host-model' and
+                    CONF.powerkvm.cpu_compat_mode):
+                # libvirt's pseries compatibility mode (max-cpu-compat)
+                cpu.model = cpu_compat.libvirt_model(
+                    CONF.powerkvm.cpu_compat_mode)
+            return cpu
         cpu = vconfig.LibvirtConfigGuestCPU()
         cpu.mode = 'custom'
         cpu.model = CONF.powerkvm.emulated_cpu_model

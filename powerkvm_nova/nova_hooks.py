@@ -69,7 +69,8 @@ HOOKS = (
     Hook(_DRIVER, 'LibvirtDriver._create_snapshot_metadata',
          'snapshots keep their endianness', override=True),
     Hook(_DRIVER, 'LibvirtDriver._get_guest_config',
-         'the guest architecture recorded at spawn', override=True),
+         'the guest architecture recorded at spawn; the CPU '
+         'compatibility mode recorded', override=True),
     Hook(_DRIVER, 'LibvirtDriver._check_emulation_arch',
          'the architecture the domain is built for', override=True),
     Hook(_DRIVER, 'LibvirtDriver._try_fetch_image_cache',

@@ -127,6 +127,9 @@ class RealHosts:
             self.flags(static_generation=host.generation,
                        static_threads_per_core=THREADS[host.generation],
                        static_subcores_per_core=host.subcores_per_core,
+                       # a cloud mixing generations: guests in the
+                       # oldest's compatibility mode move between them
+                       cpu_compat_mode='POWER8',
                        group='powerkvm')
             compute = self.start_real_compute(host.name)
             self._conns[host.name] = compute.driver._host.get_connection()

@@ -257,8 +257,9 @@ class Story:
             'the scheduler picks: only p9')
         say('   can take it (p8-split4 runs LE guests and is in another '
             'split-core mode; a POWER8')
-        say('   guest may go to a POWER9, which runs it in POWER8 '
-            'compatibility mode)')
+        say('   guest may go to a POWER9: every host has [powerkvm] '
+            'cpu_compat_mode = POWER8,')
+        say('   so guests run in POWER8 compatibility mode)')
         server = self.servers['be-db']
         before = self.topology(server)
         migration, server, seconds = self.live_migrate(server, None)

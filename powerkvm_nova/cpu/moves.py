@@ -16,41 +16,41 @@ A live migration keeps the guest running with the CPU topology and SMT
 mode KVM gave it at start, so the hosts must run guest cores the same way:
 - both POWER8: the same split-core mode (as Kimchi requires, kimchi
   model/vms.py _check_ppc64_subcores_per_core);
-- a POWER8 guest may go to POWER9 (which runs it in POWER8 compatibility
-  mode); a guest started on POWER9 or later may not go to an older host.
+- a guest with a CPU compatibility mode (cpu/compat.py) goes to hosts of
+  that generation or newer: in POWER8 mode between POWER8 and POWER9
+  either way (to a POWER8 in whole-core mode only when it comes from a
+  POWER9, whose guest cores may have up to 8 threads); a guest without
+  one only to a host of its host's generation, as libvirt's CPU
+  comparison lets nova do.
 A cold migration or resize restarts the guest on the destination with a
 topology planned there, but keeps its mode unless the (new) flavor names
 one: a guest does not change split-core mode behind its owner's back.
 """
 
-from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import compat
 from powerkvm_nova import exception
-
-_ORDER = {cpu_host.POWER8: 8, cpu_host.POWER9: 9, cpu_host.POWER10: 10}
 
 
 class MoveRefused(exception.PowerKVMError):
     """The destination cannot take the guest from its source."""
 
 
-def check_move(source, dest, live, flavor_modes=None):
+def check_move(source, dest, live, flavor_modes=None, compat_mode=None):
     """Raise MoveRefused when a guest may not move from source to dest.
 
     :param source: PowerHost the guest runs on (None: not known)
     :param dest: PowerHost it would go to
     :param live: a live migration (the guest keeps running)
     :param flavor_modes: split-core modes the (new) flavor asks for, or None
+    :param compat_mode: the guest's compatibility mode (compat.recorded())
     """
     blocker = dest.kvm_blocker
     if blocker:
         raise MoveRefused('destination: %s' % blocker)
     if source is None or not (source.power and dest.power):
         return
-    if live and _ORDER.get(dest.generation, 0) < \
-            _ORDER.get(source.generation, 0):
-        raise MoveRefused(
-            'a guest running on %s cannot live-migrate to an older %s host'
-            % (source.generation, dest.generation))
+    if live:
+        _check_generation(source, dest, compat_mode)
     if not (source.strict and dest.strict):
         return
     if source.subcores_per_core == dest.subcores_per_core:
@@ -66,3 +66,30 @@ def check_move(source, dest, live, flavor_modes=None):
             '' if live else ' (resize to a flavor with '
             'powerkvm:subcores_per_core or powerkvm:micro_threading to '
             'change it)'))
+
+
+def _check_generation(source, dest, compat_mode):
+    # nova compares the guest's CPU with the destination's through
+    # libvirt (src/cpu/cpu_ppc64.c, ppc64Compute): without a model it
+    # sends the source host's CPU, which must be the same model; a
+    # compatibility mode must not be newer than the destination.
+    if compat_mode is None:
+        if dest.generation != source.generation:
+            raise MoveRefused(
+                'a guest without a CPU compatibility mode live-migrates only '
+                'between hosts of one generation, not from %s to %s '
+                '([powerkvm] cpu_compat_mode = %s and a hard reboot give it '
+                'one)' % (
+                    source.generation, dest.generation,
+                    min(source.generation, dest.generation,
+                        key=compat.order)))
+        return
+    if compat.older(dest.generation, compat_mode):
+        raise MoveRefused(
+            'a guest in %s compatibility mode cannot live-migrate to an '
+            'older %s host' % (compat_mode, dest.generation))
+    if not source.strict and dest.strict and dest.subcores_per_core != 1:
+        raise MoveRefused(
+            'a guest started on %s has guest cores of up to %d threads: it '
+            'can live-migrate to a POWER8 in whole-core mode only, not to '
+            '%s' % (source.generation, source.max_guest_threads, dest.mode))

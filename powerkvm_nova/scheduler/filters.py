@@ -151,7 +151,8 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
             if move is not None:
                 cpu_moves.check_move(move.source_host, described,
                                      live=move.live,
-                                     flavor_modes=wanted.subcores)
+                                     flavor_modes=wanted.subcores,
+                                     compat_mode=move.compat_mode)
         except request.NoFit as e:
             return e.need, e.host
         except cpu_moves.MoveRefused as e:

@@ -17,7 +17,8 @@ cold migration, resize, evacuation) carries only the guest's flavor and
 image. The rules of a move also need what the guest is and where it comes
 from: the endianness recorded in it at spawn (the image may not say), the
 source host's POWER description (a live migration keeps the split-core
-mode and never goes to an older generation), and whether the move is live.
+mode and never goes to an older generation than the guest runs as), and
+whether the move is live.
 They are read from the databases once per request and memoised on it.
 
 A first boot has no instance in a cell yet, so it is not a move.
@@ -31,6 +32,7 @@ from nova import objects
 from oslo_log import log as logging
 
 from powerkvm_nova import admission
+from powerkvm_nova.cpu import compat as cpu_compat
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova import migrations
@@ -52,6 +54,8 @@ class Move:
     # the Endianness recorded at spawn, None for a guest of an older driver
     endianness: 'Endianness | None'
     live: bool
+    # the guest's CPU compatibility mode (cpu/compat.py), None: its host's
+    compat_mode: 'str | None' = None
 
 
 def of(spec_obj):
@@ -88,7 +92,8 @@ def _load(spec_obj):
         return Move(instance_uuid=uuid, source=instance.host,
                     source_host=_described(cctxt, instance),
                     endianness=admission.recorded_endianness(instance),
-                    live=_is_live(cctxt, uuid))
+                    live=_is_live(cctxt, uuid),
+                    compat_mode=cpu_compat.recorded(instance))
 
 
 def _described(cctxt, instance):

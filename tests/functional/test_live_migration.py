@@ -20,6 +20,8 @@ domain the way a peer-to-peer migration does (power_libvirt.LiveMigrations).
 import threading
 import time
 
+from lxml import etree
+from nova import exception as nova_exception
 from nova.tests.functional.api import client as api_client
 
 from tests.fixtures import power_libvirt
@@ -39,9 +41,14 @@ class LiveMigrationTestBase(test_endianness.EndiannessTestBase):
     # completes or fails afterwards, as a user sees it.
     CAST_AS_CALL = False
 
+    # [powerkvm] options of every compute, set before they start
+    POWERKVM_FLAGS = {}
+
     def setUp(self):
         super().setUp()
         self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        if self.POWERKVM_FLAGS:
+            self.flags(group='powerkvm', **self.POWERKVM_FLAGS)
         for host, (spec, mode) in self.POWER.items():
             self.start_power_compute(host, spec, subcores_per_core=mode)
         self.migrations = self.useFixture(
@@ -89,13 +96,14 @@ class LiveMigrationTestBase(test_endianness.EndiannessTestBase):
 class SchedulerPickedTestCase(LiveMigrationTestBase):
 
     def test_goes_only_to_the_compatible_host(self):
-        # p8-2 runs big-endian, p8-split4 is in another mode: of the
-        # others only p9 can take a little-endian whole-core guest.
+        # p9 is another generation (and runs big-endian), p8-split4 is in
+        # another mode: only p8-2 can take a little-endian whole-core
+        # POWER8 guest without a compatibility mode.
         le = self.boot('le', host='p8-1')
-        self.boot('be', host='p8-2')
+        self.boot('be', host='p9')
         self.live_migrate(le)
-        self.assert_runs_on(le, 'p9')
-        self.assertEqual([(le['id'], 'p9')], self.migrations.moved)
+        self.assert_runs_on(le, 'p8-2')
+        self.assertEqual([(le['id'], 'p8-2')], self.migrations.moved)
 
     def test_power9_guest_has_nowhere_to_go(self):
         le = self.boot('le', host='p9')
@@ -111,9 +119,6 @@ class SchedulerPickedTestCase(LiveMigrationTestBase):
         le = self.boot('le', host='p8-1')
         self.live_migrate(le, host='p8-2')
         self.assert_runs_on(le, 'p8-2')
-        # and on to a newer generation, which runs it in compat mode
-        self.live_migrate(le, host='p9')
-        self.assert_runs_on(le, 'p9')
 
     def test_named_incompatible_hosts_refused_with_the_reason(self):
         le = self.boot('le', host='p8-1')
@@ -122,7 +127,9 @@ class SchedulerPickedTestCase(LiveMigrationTestBase):
         cases = [
             (le, 'p8-2', 'p8-1', 'runs guests of one endianness only'),
             (le, 'p8-split4', 'p8-1', 'a guest keeps its split-core mode'),
-            (be9, 'p8-2', 'p9', 'cannot live-migrate to an older POWER8'),
+            # without a compatibility mode, one generation only (nova's
+            # CPU comparison through libvirt would refuse it too)
+            (be9, 'p8-2', 'p9', 'only between hosts of one generation'),
         ]
         for server, dest, source, reason in cases:
             self.live_migrate(server, host=dest, expect='error')
@@ -131,13 +138,76 @@ class SchedulerPickedTestCase(LiveMigrationTestBase):
         self.assertEqual([], self.migrations.moved)
 
 
+class CompatModeTestCase(LiveMigrationTestBase):
+    """[powerkvm] cpu_compat_mode = POWER8 on every host.
+
+    Without it a guest on the POWER9 never goes back to a POWER8
+    (SchedulerPickedTestCase); with it the domain asks for POWER8
+    compatibility mode, so it may.
+    """
+
+    POWERKVM_FLAGS = {'cpu_compat_mode': 'POWER8'}
+
+    def _cpu(self, server, host):
+        conn = self.computes[host].driver._host.get_connection()
+        xml = etree.fromstring(conn.defined_xml[server['id']])
+        return xml.find('./cpu')
+
+    def test_power9_guest_goes_to_a_power8(self):
+        le = self.boot('le', host='p9')
+        self.boot('be', host='p8-2')
+        cpu = self._cpu(le, 'p9')
+        # libvirt's pseries compatibility mode: QEMU max-cpu-compat=power8
+        self.assertEqual('host-model', cpu.get('mode'))
+        self.assertEqual('power8', cpu.find('./model').text)
+        # the scheduler picks the whole-core POWER8 of its endianness
+        self.live_migrate(le)
+        self.assert_runs_on(le, 'p8-1')
+        self.assertEqual([(le['id'], 'p8-1')], self.migrations.moved)
+        # and back, named
+        self.live_migrate(le, host='p9')
+        self.assert_runs_on(le, 'p9')
+
+    def test_power8_guest_goes_to_a_power9(self):
+        le = self.boot('le', host='p8-1')
+        self.assertEqual('power8', self._cpu(le, 'p8-1').find('./model').text)
+        self.live_migrate(le, host='p9')
+        self.assert_runs_on(le, 'p9')
+
+    def test_to_a_split_core_power8_refused(self):
+        le = self.boot('le', host='p9')
+        self.live_migrate(le, host='p8-split4', expect='error')
+        self.assert_runs_on(le, 'p9')
+        self.assertIn('POWER8 in whole-core mode only', self.refusal(le))
+
+
+class CompatConfigTestCase(test_endianness.EndiannessTestBase):
+
+    HOSTS = ()
+
+    def test_mode_newer_than_the_host_refused_at_start(self):
+        self.flags(cpu_compat_mode='POWER9', group='powerkvm')
+        e = self.assertRaises(nova_exception.InvalidConfiguration,
+                              self.start_power_compute, 'p8',
+                              power_libvirt.POWER8)
+        self.assertIn('cpu_compat_mode = POWER9 on a POWER8 host', str(e))
+
+    def test_needs_host_model(self):
+        self.flags(cpu_compat_mode='POWER8', group='powerkvm')
+        self.flags(cpu_mode='host-passthrough', group='libvirt')
+        e = self.assertRaises(nova_exception.InvalidConfiguration,
+                              self.start_power_compute, 'p9',
+                              power_libvirt.POWER9)
+        self.assertIn('needs [libvirt] cpu_mode = host-model', str(e))
+
+
 class RollbackTestCase(LiveMigrationTestBase):
 
     def test_failed_migration_leaves_both_hosts_clean(self):
         le = self.boot('le', host='p8-1')
-        self.migrations.fail_on.add('p9')
+        self.migrations.fail_on.add('p8-2')
         self.admin_api.post_server_action(le['id'], {'os-migrateLive': {
-            'host': 'p9', 'block_migration': 'auto'}})
+            'host': 'p8-2', 'block_migration': 'auto'}})
         self._wait_for_migration_status(le, ['error'])
         # nova 34 sets a server whose libvirt migration failed to ERROR,
         # its guest still running on the source (doc/troubleshooting.md)
@@ -151,14 +221,14 @@ class RollbackTestCase(LiveMigrationTestBase):
         self._run_periodics()
         self.assert_runs_on(le, 'p8-1', status='ERROR')
         # the destination's claim is gone: a big-endian guest fits there
-        be = self.boot('be', host='p9')
-        self.assert_runs_on(be, 'p9')
+        be = self.boot('be', host='p8-2')
+        self.assert_runs_on(be, 'p8-2')
 
     def test_destination_reserves_from_its_check(self):
         # The destination's check holds the host for the guest until the
         # migration ends: a big-endian boot meanwhile is refused there.
         le = self.boot('le', host='p8-1')
-        dest = self.computes['p9'].driver
+        dest = self.computes['p8-2'].driver
         during = {}
         check = dest.check_can_live_migrate_destination
 
@@ -167,10 +237,10 @@ class RollbackTestCase(LiveMigrationTestBase):
             during['reserved'] = dict(dest.ledger._reserved)
             return result
         dest.check_can_live_migrate_destination = check_then_boot
-        self.live_migrate(le, host='p9')
+        self.live_migrate(le, host='p8-2')
         self.assertEqual({le['id']: test_endianness.ARCH['ppc64le']},
                          during['reserved'])
-        self.assert_runs_on(le, 'p9')
+        self.assert_runs_on(le, 'p8-2')
 
 
 class ConcurrentMovesTestCase(LiveMigrationTestBase):

@@ -414,17 +414,36 @@ class MovesTestCase(test.NoDBTestCase):
 
     def test_live(self):
         moves.check_move(p8(4), p8(4), live=True)
-        moves.check_move(p8(1), P9_HOST, live=True)
         moves.check_move(None, p8(1), live=True)
-        for source, dest, message in (
-                (p8(1), p8(4), 'source is POWER8 whole-core mode (8 threads '
-                 'a core), destination is POWER8 split-core mode 4'),
-                (p8(2), p8(4), 'a guest keeps its split-core mode'),
-                (P9_HOST, p8(1), 'cannot live-migrate to an older POWER8'),
-                (p8(1), p8(1, smt=8), 'destination: POWER8 host has SMT on')):
+        # With a compatibility mode, any host of that generation or newer
+        # (libvirt's ppc64CheckCompatibilityMode); a guest from a POWER9
+        # only to a whole-core POWER8.
+        moves.check_move(p8(1), P9_HOST, live=True, compat_mode='POWER8')
+        moves.check_move(P9_HOST, p8(1), live=True, compat_mode='POWER8')
+        moves.check_move(P9_HOST, P9_HOST, live=True, compat_mode='POWER9')
+        for source, dest, compat_mode, message in (
+                (p8(1), p8(4), None, 'source is POWER8 whole-core mode (8 '
+                 'threads a core), destination is POWER8 split-core mode 4'),
+                (p8(2), p8(4), None, 'a guest keeps its split-core mode'),
+                (p8(2), p8(4), 'POWER8', 'a guest keeps its split-core mode'),
+                # without a mode libvirt compares the hosts' models
+                (P9_HOST, p8(1), None, 'live-migrates only between hosts of '
+                 'one generation, not from POWER9 to POWER8 ([powerkvm] '
+                 'cpu_compat_mode = POWER8'),
+                (p8(1), P9_HOST, None, 'not from POWER8 to POWER9'),
+                (P9_HOST, p8(1), 'POWER9', 'a guest in POWER9 compatibility '
+                 'mode cannot live-migrate to an older POWER8 host'),
+                (P9_HOST, p8(2), 'POWER8', 'to a POWER8 in whole-core mode '
+                 'only'),
+                (p8(1), p8(1, smt=8), None,
+                 'destination: POWER8 host has SMT on')):
             e = self.assertRaises(moves.MoveRefused, moves.check_move,
-                                  source, dest, live=True)
+                                  source, dest, live=True,
+                                  compat_mode=compat_mode)
             self.assertIn(message, str(e))
+            if compat_mode or 'generation' in message:
+                # whole in the instance action's event (255 characters)
+                self.assertLessEqual(len(str(e)), 255)
 
     def test_cold(self):
         # A resize to a flavor naming the destination's mode may change it.
