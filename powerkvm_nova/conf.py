@@ -178,6 +178,13 @@ OPTS = [
         default=1, choices=[1, 2, 4],
         help='host_probe = static: the POWER8 split-core mode '
              '(subcores_per_core); 1 on POWER9 and later.'),
+    cfg.StrOpt(
+        'static_platform',
+        choices=[('PowerNV', 'bare metal under OPAL'),
+                 ('pSeries', 'a logical partition: KVM-HV runs nested '
+                             '(POWER9 or later, radix MMU)')],
+        help='host_probe = static: where the host kernel runs, as '
+             '/proc/cpuinfo\'s "platform" line says. Unset: not said.'),
 ]
 
 

@@ -27,6 +27,7 @@ from powerkvm_nova import compute_nodes
 from powerkvm_nova.cpu import compat as cpu_compat
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import moves
+from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova.cpu import probes
 from powerkvm_nova.cpu import request
 from powerkvm_nova import cpu_request
@@ -56,10 +57,12 @@ class CpuHooks:
                     'PowerKVM: %s.' % refuted)
         self._check_compat_config()
         LOG.info('PowerKVM host CPU (probe %s): %s, %d cores, %d threads a '
-                 'core, %d online; guest vCPU capacity %s.',
+                 'core, %d online, on %s; guest vCPU capacity %s.',
                  CONF.powerkvm.host_probe, self.power_host.mode,
                  self.power_host.cores, self.power_host.threads_per_core,
                  self.power_host.online_threads_per_core,
+                 cpu_platform.describe(self.power_host.platform,
+                                       self.power_host.mmu),
                  self.power_host.vcpu_capacity or "nova's")
         if self.power_host.kvm_blocker and not self._emulated:
             LOG.error('PowerKVM: %s. The scheduler filter PowerKVMCpuFilter '

@@ -32,6 +32,8 @@ subcore.c):
 
 import dataclasses
 
+from powerkvm_nova.cpu import platform as cpu_platform
+
 POWER8 = 'POWER8'
 POWER9 = 'POWER9'
 POWER10 = 'POWER10'
@@ -44,7 +46,8 @@ LOOSE_MAX_THREADS = 8
 STAT_PREFIX = 'powerkvm_cpu_'
 _STAT_FIELDS = ('generation', 'cores', 'threads_per_core',
                 'online_threads_per_core', 'subcores_per_core',
-                'online_secondaries', 'subcores_offline')
+                'online_secondaries', 'subcores_offline', 'platform', 'mmu')
+_TEXT_FIELDS = ('generation', 'platform', 'mmu')
 
 TRAIT_PREFIX = 'CUSTOM_POWERKVM_'
 # os-traits names POWER8 and POWER9 only (os_traits/hw/cpu/ppc64le); a
@@ -68,6 +71,10 @@ class PowerHost:
     # counts above, as counts_layout() lays the online threads out.
     online_secondaries: int | None = None
     subcores_offline: int | None = None
+    # cpu/platform.py: PowerNV (bare metal) or pSeries (a partition), and
+    # the MMU a partition runs; None where the probe does not say
+    platform: str | None = None
+    mmu: str | None = None
 
     def __post_init__(self):
         if self.generation not in GENERATIONS:
@@ -118,8 +125,10 @@ class PowerHost:
     @property
     def kvm_blocker(self):
         """Why KVM cannot run guests on this host as it is, or None."""
-        if not self.strict:
-            return None
+        blocked = cpu_platform.blocker(self.platform, self.mmu,
+                                       self.generation)
+        if blocked or not self.strict:
+            return blocked
         if self.online_secondaries:
             return ('POWER8 host has SMT on (%d threads a core online, %d '
                     'threads of the host online that are not the first of '
@@ -225,7 +234,8 @@ class PowerHost:
         return traits
 
     def stats(self):
-        return {STAT_PREFIX + f: str(getattr(self, f)) for f in _STAT_FIELDS}
+        return {STAT_PREFIX + f: str(getattr(self, f)) for f in _STAT_FIELDS
+                if getattr(self, f) is not None}
 
     @classmethod
     def from_stats(cls, stats):
@@ -236,8 +246,8 @@ class PowerHost:
         # a compute of an earlier release reports fewer fields
         values = {f: stats[STAT_PREFIX + f] for f in _STAT_FIELDS
                   if STAT_PREFIX + f in stats}
-        return cls(generation=values.pop('generation'),
-                   **{k: int(v) for k, v in values.items()})
+        return cls(**{k: v if k in _TEXT_FIELDS else int(v)
+                      for k, v in values.items()})
 
 
 def libvirt_threads(node_info):

@@ -25,6 +25,7 @@ import re
 from stevedore import driver as stevedore_driver
 
 from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova import exception
 
 NAMESPACE = 'powerkvm_nova.host_probes'
@@ -86,7 +87,9 @@ class SysfsProbe:
         return len(parse_cpu_list(siblings))
 
     def describe(self):
-        generation = generation_of(self._read('/proc/cpuinfo'))
+        cpuinfo = self._read('/proc/cpuinfo')
+        generation = generation_of(cpuinfo)
+        platform, mmu = cpu_platform.from_cpuinfo(cpuinfo)
         present = parse_cpu_list(
             self._read('/sys/devices/system/cpu/present'))
         online = parse_cpu_list(self._read('/sys/devices/system/cpu/online'))
@@ -109,7 +112,8 @@ class SysfsProbe:
             subcores_per_core=subcores,
             dynamic_mt_modes=int(modes) if modes.strip() else None,
             online_secondaries=secondaries,
-            subcores_offline=offline)
+            subcores_offline=offline,
+            platform=platform, mmu=mmu)
 
 
 def subcore_layout(present, online, threads, subcores):
@@ -142,7 +146,8 @@ class StaticProbe:
             threads_per_core=group.static_threads_per_core,
             online_threads_per_core=(group.static_online_threads_per_core
                                      or group.static_subcores_per_core),
-            subcores_per_core=group.static_subcores_per_core)
+            subcores_per_core=group.static_subcores_per_core,
+            platform=group.static_platform)
 
 
 def describe(name, conf):

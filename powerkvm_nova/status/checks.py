@@ -17,6 +17,7 @@ from nova import version as nova_version
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_upgradecheck import upgradecheck
 
+from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova.cpu import request
 from powerkvm_nova import emulation
 from powerkvm_nova.endianness import detectors
@@ -75,13 +76,26 @@ def kvm(facts, conf):
         return Result(Code.WARNING, 'emulated host mode: POWER guests run '
                       'under QEMU TCG, slowly; for tests and development '
                       'only ([powerkvm] host_mode)')
+    host = facts.power_host
+    name = host.platform if host else None
+    where = cpu_platform.describe(name, host.mmu if host else None,
+                                  facts.partition_hypervisor)
     if not facts.kvm_device or not facts.kvm_hv_loaded:
+        missing = ('/dev/kvm missing' if not facts.kvm_device
+                   else 'kvm_hv module not loaded')
+        if name == cpu_platform.PSERIES:
+            return Result(Code.FAILURE, 'KVM-HV is not available in this '
+                          'logical partition (%s): it needs Linux 6.7 or '
+                          'later and a hypervisor offering nested KVM '
+                          '(PowerVM firmware FW1060.10 or later on POWER10, '
+                          'PAPR nested API v2; or KVM); then "modprobe '
+                          'kvm_hv"' % missing)
         return Result(Code.FAILURE, 'KVM-HV is not available (%s): load it '
                       'with "modprobe kvm_hv" on a POWER host booted on '
-                      'bare metal (OPAL/PowerNV)' % (
-                          '/dev/kvm missing' if not facts.kvm_device
-                          else 'kvm_hv module not loaded'))
-    return Result(Code.SUCCESS, 'KVM-HV loaded, /dev/kvm present')
+                      'bare metal (OPAL/PowerNV) or in a partition that '
+                      'offers nested KVM' % missing)
+    return Result(Code.SUCCESS, 'KVM-HV loaded, /dev/kvm present, on %s'
+                  % where)
 
 
 def cpu(facts, conf):

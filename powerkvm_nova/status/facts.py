@@ -23,6 +23,7 @@ import os
 from lxml import etree
 
 from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova.cpu import probes
 from powerkvm_nova import domains
 from powerkvm_nova.endianness import ledger
@@ -43,6 +44,8 @@ class HostFacts:
     kvm_device: bool = False
     kvm_hv_loaded: bool = False
     power_host: cpu_host.PowerHost | None = None
+    # a partition's hypervisor (PowerVM, KVM), from the device tree
+    partition_hypervisor: str | None = None
     probe_error: str | None = None
     # every hardware thread libvirt counts, online or offline
     libvirt_threads: int | None = None
@@ -84,6 +87,7 @@ def gather(conf, open_libvirt, libvirt_module, root='/'):
             facts.power_host = probes.describe(conf.powerkvm.host_probe, conf)
     except (exception.PowerKVMError, OSError, ValueError) as e:
         facts.probe_error = str(e)
+    facts.partition_hypervisor = cpu_platform.hypervisor(root)
     try:
         conn = open_libvirt()
     except Exception as e:

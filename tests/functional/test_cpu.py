@@ -156,6 +156,30 @@ class SmtOnTestCase(CpuTestBase):
             self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
 
 
+class PartitionTestCase(CpuTestBase):
+    """KVM-HV in logical partitions (pSeries): nested, POWER9 or later."""
+
+    MODES = {}
+
+    def setUp(self):
+        super().setUp()
+        self.flags(static_platform='pSeries', group='powerkvm')
+        self.start_power_compute('lpar-p9', power_libvirt.POWER9)
+        self.start_power_compute('lpar-p8', power_libvirt.POWER8)
+
+    def test_power9_partition_runs_guests_power8_one_does_not(self):
+        output = self.stdlog.logger.output
+        self.assertIn('on a logical partition (pSeries): KVM-HV runs nested',
+                      output)
+        self.assertIn('PowerKVM: KVM-HV inside a logical partition (pSeries) '
+                      'needs POWER9 or later with the radix MMU', output)
+        for _ in range(3):
+            server = self.boot('le')
+            self.assertEqual('lpar-p9', server['OS-EXT-SRV-ATTR:host'])
+        stats = self.computes['lpar-p9'].driver.power_host.stats()
+        self.assertEqual('pSeries', stats['powerkvm_cpu_platform'])
+
+
 class PinnedNumaTestCase(CpuTestBase):
     """A pinned NUMA guest keeps the topology nova derives from its pins.
 

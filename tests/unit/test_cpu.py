@@ -23,6 +23,7 @@ import os_traits
 
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import moves
+from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova.cpu import probes
 from powerkvm_nova.cpu import request
 from powerkvm_nova import exception
@@ -55,6 +56,15 @@ CPUINFO = {
     'x86': 'processor\t: 0\nvendor_id\t: GenuineIntel\n'
            'model name\t: Intel(R) Xeon(R) CPU\n',
 }
+# A logical partition, as Linux prints it (arch/powerpc/kernel/
+# setup-common.c show_cpuinfo_summary: "platform : pSeries";
+# platforms/pseries/setup.c pSeries_show_cpuinfo: "machine : CHRP ...",
+# "MMU : Radix|Hash"); a partition runs in an architected mode.
+LPAR_CPUINFO = ('processor\t: 0\ncpu\t\t: %s (architected), altivec '
+                'supported\nclock\t\t: 2750.000000MHz\nrevision\t: 2.0 '
+                '(pvr 0080 0200)\n\ntimebase\t: 512000000\nplatform\t: '
+                'pSeries\nmodel\t\t: IBM,9080-HEX\nmachine\t\t: CHRP '
+                'IBM,9080-HEX\nMMU\t\t: %s\n')
 
 
 class SysfsProbeTestCase(test.NoDBTestCase):
@@ -84,6 +94,36 @@ class SysfsProbeTestCase(test.NoDBTestCase):
             with open(os.path.join(root, path), 'w') as f:
                 f.write(text)
         return probes.SysfsProbe(root=root).describe()
+
+    def test_platform_from_cpuinfo(self):
+        host = self._tree(CPUINFO[P8], '0-159\n', power_cpus.kvm_ready(20),
+                          8, subcores='1\n')
+        self.assertEqual(('PowerNV', None, None),
+                         (host.platform, host.mmu, host.kvm_blocker))
+        lpar = self._tree(LPAR_CPUINFO % ('POWER10', 'Radix'), '0-31\n',
+                          '0-31\n', 8)
+        self.assertEqual(('POWER10', 'pSeries', 'Radix', None),
+                         (lpar.generation, lpar.platform, lpar.mmu,
+                          lpar.kvm_blocker))
+        self.assertEqual(lpar, cpu_host.PowerHost.from_stats(lpar.stats()))
+        hashed = self._tree(LPAR_CPUINFO % ('POWER9', 'Hash'), '0-31\n',
+                            '0-31\n', 4)
+        self.assertIn('needs the radix MMU', hashed.kvm_blocker)
+        p8_lpar = self._tree(LPAR_CPUINFO % ('POWER8', 'Hash'), '0-31\n',
+                             '0-31\n', 8)
+        self.assertIn('needs POWER9 or later', p8_lpar.kvm_blocker)
+
+    def test_partition_hypervisor_from_the_device_tree(self):
+        root = self.useFixture(fixtures.TempDir()).path
+        self.assertIsNone(cpu_platform.hypervisor(root))
+        os.makedirs(os.path.join(root, 'proc/device-tree/hypervisor'))
+        with open(os.path.join(root, 'proc/device-tree/hypervisor/'
+                               'compatible'), 'wb') as f:
+            f.write(b'linux,kvm\x00')
+        self.assertEqual('KVM', cpu_platform.hypervisor(root))
+        open(os.path.join(root, 'proc/device-tree/ibm,powervm-partition'),
+             'w').close()
+        self.assertEqual('PowerVM', cpu_platform.hypervisor(root))
 
     def test_power8_kvm_layout_each_split_core_mode(self):
         # each subcore's first thread online (tests/fixtures/power_cpus.py
@@ -135,7 +175,8 @@ class SysfsProbeTestCase(test.NoDBTestCase):
         # split-core mode 2 are laid out as "ppc64_cpu --smt=4" leaves them
         smt4 = self._tree(CPUINFO[P8], '0-159', power_cpus.smt(20, 4), 8,
                           subcores='2')
-        self.assertEqual(smt4, cpu_host.PowerHost(P8, 20, 8, 4, 2))
+        self.assertEqual(smt4, cpu_host.PowerHost(P8, 20, 8, 4, 2,
+                                                  platform='PowerNV'))
         self.assertEqual((60, 20), (smt4.online_secondaries,
                                     smt4.subcores_offline))
 

@@ -209,6 +209,28 @@ class StatusTestCase(test.NoDBTestCase):
         self.assertEqual(Code.FAILURE, result.code)
         self.assertIn('modprobe kvm_hv', result.details)
 
+    def test_kvm_in_a_powervm_partition(self):
+        self.record({
+            'proc/cpuinfo': 'cpu\t\t: POWER10 (architected), altivec '
+                            'supported\nplatform\t: pSeries\nMMU\t\t: '
+                            'Radix\n',
+            'sys/devices/system/cpu/present': '0-31',
+            'sys/devices/system/cpu/online': '0-31',
+            'proc/device-tree/cpus/PowerPC,POWER10@0/'
+            'ibm,ppc-interrupt-server#s': 'x' * 32,
+            'proc/device-tree/ibm,powervm-partition': '',
+        })
+        result = checks.kvm(self.gather(), CONF)
+        self.assertEqual(Code.FAILURE, result.code)
+        self.assertIn('not available in this logical partition (/dev/kvm '
+                      'missing): it needs Linux 6.7 or later', result.details)
+        self.record({'dev/kvm': '', 'sys/module/kvm_hv/refcnt': '0'})
+        result = checks.kvm(self.gather(), CONF)
+        self.assertEqual(Code.SUCCESS, result.code)
+        self.assertIn('on a logical partition (pSeries, PowerVM, Radix MMU)',
+                      result.details)
+        self.assertEqual(Code.SUCCESS, checks.cpu(self.gather(), CONF).code)
+
     def test_emulated_host_is_a_warning(self):
         self.record({'proc/cpuinfo': 'vendor_id\t: GenuineIntel\n',
                      'sys/devices/system/cpu/present': '0-1',
