@@ -15,7 +15,8 @@ driver and the scheduler)."""
 
 from powerkvm_nova.cpu import request
 
-_IMAGE_PROPS = ('hw_cpu_threads', 'hw_cpu_max_threads', 'hw_cpu_sockets')
+_IMAGE_PROPS = ('hw_cpu_threads', 'hw_cpu_max_threads', 'hw_cpu_sockets',
+                'hw_cpu_max_sockets', 'hw_cpu_cores', 'hw_cpu_max_cores')
 
 
 def of(flavor, image_meta):

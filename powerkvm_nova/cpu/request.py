@@ -23,8 +23,13 @@ powerkvm_nova.api.extra_specs):
 They combine with nova's topology properties: hw:cpu_threads (flavor) and
 hw_cpu_threads (image) must agree with powerkvm:threads_per_core when both
 are set; hw:cpu_max_threads / hw_cpu_max_threads cap the threads the
-packing may choose; hw:cpu_sockets / hw_cpu_sockets fix the sockets.
-Contradictions raise RequestError naming both sides.
+packing may choose; hw:cpu_sockets / hw_cpu_sockets fix the sockets, and
+hw:cpu_max_sockets / hw_cpu_max_sockets cap them; hw:cpu_cores /
+hw_cpu_cores fix the guest cores, so the threads a core (a POWER guest
+core's threads share one host (sub)core, so they are what a host must
+run); hw:cpu_max_cores / hw_cpu_max_cores cap the cores, so the packing
+needs at least that many threads. Contradictions raise RequestError
+naming both sides.
 """
 
 import dataclasses
@@ -75,6 +80,7 @@ class CpuRequest:
     max_threads: int | None = None
     sockets: int | None = None
     subcores: frozenset | None = None
+    max_cores: int | None = None
 
     @property
     def constrained(self):
@@ -116,17 +122,23 @@ def from_specs(vcpus, extra_specs, image_props):
         ('image hw_cpu_threads',
          _int(props, 'hw_cpu_threads', 'hw_cpu_threads')),
     ])
-    caps = [(n, v) for n, v in (
-        ('hw:cpu_max_threads', _int(specs, 'hw:cpu_max_threads',
-                                    'hw:cpu_max_threads')),
-        ('image hw_cpu_max_threads', _int(props, 'hw_cpu_max_threads',
-                                          'hw_cpu_max_threads'))) if v]
+    caps = _caps(specs, props, 'threads')
     max_threads = min((v for _, v in caps), default=None)
     sockets = _one_of([
         ('hw:cpu_sockets', _int(specs, 'hw:cpu_sockets', 'hw:cpu_sockets')),
         ('image hw_cpu_sockets',
          _int(props, 'hw_cpu_sockets', 'hw_cpu_sockets')),
     ])
+    for name, cap in _caps(specs, props, 'sockets'):
+        if (sockets or 1) > cap:
+            raise RequestError('%d sockets exceed %s=%d'
+                               % (sockets or 1, name, cap))
+    threads = _threads_of_cores(vcpus, threads, sockets, _one_of([
+        ('hw:cpu_cores', _int(specs, 'hw:cpu_cores', 'hw:cpu_cores')),
+        ('image hw_cpu_cores', _int(props, 'hw_cpu_cores', 'hw_cpu_cores')),
+    ]))
+    core_caps = _caps(specs, props, 'cores')
+    max_cores = min((v for _, v in core_caps), default=None)
     subcores = _subcores(specs)
     if threads is not None:
         if threads not in THREAD_CHOICES:
@@ -146,11 +158,46 @@ def from_specs(vcpus, extra_specs, image_props):
                 '%d threads a guest core do not fit %s (at most %d threads '
                 'a subcore)' % (threads, _describe_modes(subcores),
                                 8 // min(subcores)))
+        for name, cap in core_caps:
+            if vcpus // (threads * (sockets or 1)) > cap:
+                raise RequestError(
+                    '%d guest cores of %d threads exceed %s=%d'
+                    % (vcpus // (threads * (sockets or 1)), threads, name,
+                       cap))
     if sockets and vcpus % sockets:
         raise RequestError('%d vCPUs cannot be split into %d sockets'
                            % (vcpus, sockets))
     return CpuRequest(vcpus=vcpus, threads=threads, max_threads=max_threads,
-                      sockets=sockets, subcores=subcores)
+                      sockets=sockets, subcores=subcores, max_cores=max_cores)
+
+
+def _caps(specs, props, what):
+    """[(name, value)] of hw:cpu_max_<what> and image hw_cpu_max_<what>."""
+    flavor, image = 'hw:cpu_max_' + what, 'hw_cpu_max_' + what
+    return [(n, v) for n, v in (
+        (flavor, _int(specs, flavor, flavor)),
+        ('image ' + image, _int(props, image, image))) if v]
+
+
+def _threads_of_cores(vcpus, threads, sockets, cores):
+    """The threads a core fixed guest cores imply, checked against threads.
+
+    A POWER guest core's threads run on one host (sub)core, so fixing the
+    cores fixes what a host must run.
+    """
+    if cores is None:
+        return threads
+    per_socket = sockets or 1
+    if cores < 1 or vcpus % (cores * per_socket):
+        raise RequestError('%d vCPUs cannot be made of %d guest cores%s'
+                           % (vcpus, cores, ' in each of %d sockets'
+                              % sockets if sockets else ''))
+    implied = vcpus // (cores * per_socket)
+    if threads is not None and threads != implied:
+        raise RequestError('%d threads a guest core contradict hw:cpu_cores='
+                           '%d (%d threads a core)' % (threads, cores,
+                                                       implied))
+    return implied
 
 
 def _subcores(specs):
@@ -183,6 +230,22 @@ def check_fit(request, host):
     if request.threads and limit is not None and request.threads > limit:
         raise NoFit('the flavor needs %d threads a guest core'
                     % request.threads, '%s, at most %d' % (host.mode, limit))
+    if limit is not None and not request.threads and request.max_cores:
+        if _packed_threads(request, limit) is None:
+            raise NoFit('the flavor needs at most %d guest cores of %d vCPUs'
+                        % (request.max_cores, request.vcpus),
+                        '%s, at most %d threads a core' % (host.mode, limit))
+
+
+def _packed_threads(request, limit):
+    """The most threads a core the vCPUs divide into, within the caps."""
+    sockets = request.sockets or 1
+    cap = min(limit, request.max_threads or limit)
+    fits = [t for t in THREAD_CHOICES
+            if t <= cap and request.vcpus % (t * sockets) == 0 and
+            (not request.max_cores or
+             request.vcpus // (t * sockets) <= request.max_cores)]
+    return max(fits, default=None)
 
 
 def _describe_modes(modes):
@@ -213,9 +276,7 @@ def plan(request, host, emulated=False):
     elif request.threads:
         threads = request.threads
     else:
-        cap = min(limit, request.max_threads or limit)
-        threads = max(t for t in THREAD_CHOICES
-                      if t <= cap and request.vcpus % (t * sockets) == 0)
+        threads = _packed_threads(request, limit)
     return Topology(sockets=sockets,
                     cores=request.vcpus // (sockets * threads),
                     threads=threads)

@@ -110,6 +110,34 @@ class PlacementTestCase(CpuTestBase):
                       'threads a subcore), at most 2',
                       server['fault']['message'])
 
+    def test_nova_core_specs_are_honoured(self):
+        # hw:cpu_cores fixes the guest cores: 8 vCPUs in 2 cores need 4
+        # threads a core, which only the whole-core host runs
+        flavor = self.flavor(8, {'hw:cpu_cores': '2'})
+        server = self.boot('le', flavor_id=flavor)
+        self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual((1, 2, 4), self.topology(server))
+        # 4 cores of 2 threads fit split-core mode 4
+        flavor = self.flavor(8, {'hw:cpu_cores': '4', **MT})
+        server = self.boot('le', flavor_id=flavor)
+        self.assertEqual('split4', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual((1, 4, 2), self.topology(server))
+        # hw:cpu_max_cores=1: 8 threads a core, never split-core mode 4
+        flavor = self.flavor(8, {'hw:cpu_max_cores': '1'})
+        server = self.boot('le', flavor_id=flavor)
+        self.assertEqual('whole', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual((1, 1, 8), self.topology(server))
+        flavor = self.flavor(8, {'hw:cpu_max_cores': '1', **MT})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        self.assertIn('the flavor needs at most 1 guest cores of 8 vCPUs',
+                      server['fault']['message'])
+        # a contradiction with nova's own keys, before any host
+        flavor = self.flavor(8, {'hw:cpu_cores': '4', 'hw:cpu_threads': '4'})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        self.assertIn('4 threads a guest core contradict hw:cpu_cores=4',
+                      server['fault']['message'])
+        self.assertIsNone(server['OS-EXT-SRV-ATTR:host'])
+
     def test_placement_traits_and_inventory(self):
         for host, traits in (
                 ('whole', {'HW_CPU_PPC64LE_POWER8',

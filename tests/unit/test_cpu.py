@@ -12,6 +12,7 @@
 
 """The POWER CPU policies: host probes, flavor requests, topology, moves."""
 
+from dataclasses import astuple
 import os
 
 import fixtures
@@ -370,6 +371,31 @@ class TopologyTestCase(test.NoDBTestCase):
         wanted = request.from_specs(8, {}, {'hw_cpu_threads': 4})
         self.assertEqual(4, request.plan(wanted, p8(1)).threads)
 
+    def test_guest_cores_fixed_or_capped(self):
+        # hw:cpu_cores fixes the cores, so the threads a host must run
+        wanted = request.from_specs(8, {'hw:cpu_cores': '2'}, {})
+        self.assertEqual((1, 2, 4), astuple(request.plan(wanted, p8(1))))
+        self.assertEqual((1, 2, 4), astuple(request.plan(wanted, p8(2))))
+        e = self.assertRaises(request.NoFit, request.plan, wanted, p8(4))
+        self.assertIn('the flavor needs 4 threads a guest core', str(e))
+        wanted = request.from_specs(8, {}, {'hw_cpu_cores': 4})
+        self.assertEqual((1, 4, 2), astuple(request.plan(wanted, p8(4))))
+        # hw:cpu_max_cores: at least that many threads a core
+        wanted = request.from_specs(8, {'hw:cpu_max_cores': '2'}, {})
+        self.assertEqual((1, 1, 8), astuple(request.plan(wanted, p8(1))))
+        self.assertEqual((1, 2, 4), astuple(request.plan(wanted, p8(2))))
+        e = self.assertRaises(request.NoFit, request.check_fit, wanted,
+                              p8(4))
+        self.assertIn('the flavor needs at most 2 guest cores of 8 vCPUs; '
+                      'this host is POWER8 split-core mode 4', str(e))
+        wanted = request.from_specs(
+            8, {'hw:cpu_max_cores': '4', 'hw:cpu_max_threads': '2'}, {})
+        self.assertEqual((1, 4, 2), astuple(request.plan(wanted, P9_HOST)))
+        # cores are per socket, as in nova's topology
+        wanted = request.from_specs(8, {'hw:cpu_cores': '2',
+                                        'hw:cpu_sockets': '2'}, {})
+        self.assertEqual((2, 2, 2), astuple(request.plan(wanted, p8(4))))
+
     def test_fault_names_the_mode(self):
         e = self.assertRaises(request.NoFit, request.check_fit,
                               request.from_specs(
@@ -411,6 +437,20 @@ class ContradictionTestCase(test.NoDBTestCase):
         (4, {'powerkvm:threads_per_core': 'two'}, {}, 'not a whole number'),
         (4, {'powerkvm:micro_threading': 'maybe'}, {},
          'use required or forbidden'),
+        (8, {'hw:cpu_cores': '3'}, {},
+         '8 vCPUs cannot be made of 3 guest cores'),
+        (8, {'hw:cpu_cores': '3', 'hw:cpu_sockets': '2'}, {},
+         'cannot be made of 3 guest cores in each of 2 sockets'),
+        (8, {'powerkvm:threads_per_core': '4', 'hw:cpu_cores': '4'}, {},
+         '4 threads a guest core contradict hw:cpu_cores=4 (2 threads a '
+         'core)'),
+        (8, {'hw:cpu_cores': '2'}, {'hw_cpu_cores': 4},
+         'hw:cpu_cores=2 contradicts image hw_cpu_cores=4'),
+        (12, {'hw:cpu_cores': '4'}, {}, '3 threads a guest core'),
+        (8, {'hw:cpu_sockets': '2', 'hw:cpu_max_sockets': '1'}, {},
+         '2 sockets exceed hw:cpu_max_sockets=1'),
+        (8, {'powerkvm:threads_per_core': '2'}, {'hw_cpu_max_cores': 2},
+         '4 guest cores of 2 threads exceed image hw_cpu_max_cores=2'),
     ]
 
     def test_each_contradiction_named(self):
