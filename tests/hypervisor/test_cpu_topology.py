@@ -14,6 +14,12 @@
 
 import os
 
+import libvirt
+from nova.virt.libvirt import config as vconfig
+import testtools
+
+from powerkvm_nova.cpu import host as cpu_host
+from powerkvm_nova.cpu import request
 from tests.hypervisor import base
 
 
@@ -56,3 +62,43 @@ class MicroThreadingGuestTestCase(base.RealHypervisorTestBase):
         self.assertEqual(threads, hypervisor['vcpus'])
         self._delete_server(server)
         self.assert_nothing_left(server)
+
+
+class Power9GuestThreadsTestCase(testtools.TestCase):
+    """The QEMU arguments libvirt gives a POWER9 guest of 4 threads a core.
+
+    The topology is the driver's plan for 8 vCPUs with
+    powerkvm:threads_per_core=4 on a POWER9; libvirt (the real one, which
+    only converts here: QEMU 7.2 TCG runs one thread a pseries core)
+    turns it into -smp, from which QEMU's pseries machine takes its vsmt
+    and, under KVM, KVM_CAP_PPC_SMT (hw/ppc/spapr.c, spapr_set_vsmt_mode;
+    doc/cpu.md).
+    """
+
+    def test_smp_threads_from_the_planned_topology(self):
+        wanted = request.from_specs(8, {'powerkvm:threads_per_core': '4'}, {})
+        power9 = cpu_host.PowerHost(cpu_host.POWER9, 22, 4, 4)
+        topology = request.plan(wanted, power9)
+        cpu = vconfig.LibvirtConfigGuestCPU()
+        cpu.mode, cpu.model = 'custom', 'POWER9'
+        cpu.sockets, cpu.cores, cpu.threads = (
+            topology.sockets, topology.cores, topology.threads)
+        xml = DOMAIN % {'name': base.NAME_PREFIX + 'vsmt',
+                        'cpu': cpu.to_xml()}
+        conn = libvirt.open(base.URI)
+        self.addCleanup(conn.close)
+        argv = conn.domainXMLToNative('qemu-argv', xml, 0).split()
+        self.addDetail('argv', testtools.content.text_content(' '.join(argv)))
+        count, *fields = argv[argv.index('-smp') + 1].split(',')
+        smp = dict(field.split('=') for field in fields)
+        self.assertEqual(('8', '1', '2', '4'), (
+            count, smp['sockets'], smp['cores'], smp['threads']))
+        self.assertEqual('POWER9', argv[argv.index('-cpu') + 1])
+
+
+DOMAIN = '''<domain type='qemu'>
+  <name>%(name)s</name><memory unit='MiB'>512</memory><vcpu>8</vcpu>
+  <os><type arch='ppc64le' machine='pseries'>hvm</type></os>
+  %(cpu)s
+  <devices><emulator>/usr/bin/qemu-system-ppc64</emulator></devices>
+</domain>'''
