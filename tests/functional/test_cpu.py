@@ -208,6 +208,44 @@ class PartitionTestCase(CpuTestBase):
         self.assertEqual('pSeries', stats['powerkvm_cpu_platform'])
 
 
+class HugePagesTestCase(CpuTestBase):
+    """hw:mem_page_size with the POWER page sizes, fitted by nova.
+
+    The fake hosts have the kernel's sizes (HostSpec.page_sizes): 16 MiB
+    huge pages on the hash-MMU POWER8, 2 MiB and 1 GiB on the radix POWER9.
+    """
+
+    MODES = {}
+    # as nova asks of clouds with NUMA guests
+    ADDITIONAL_FILTERS = CpuTestBase.ADDITIONAL_FILTERS + [
+        'NUMATopologyFilter']
+
+    def setUp(self):
+        super().setUp()
+        self.start_power_compute('p8', power_libvirt.POWER8)
+        self.start_power_compute('p9', power_libvirt.POWER9)
+
+    def _pages(self, server):
+        page = self.domain_xml(server).find(
+            './memoryBacking/hugepages/page')
+        return int(page.get('size')), page.get('unit')
+
+    def test_each_generation_gets_its_own_sizes(self):
+        for size, host in (('16MB', 'p8'), ('2MB', 'p9'), ('1GB', 'p9')):
+            flavor = self._create_flavor(
+                vcpu=2, memory_mb=1024,
+                extra_spec={'hw:mem_page_size': size})
+            server = self.boot('le', flavor_id=flavor)
+            self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'], size)
+            kib = {'16MB': 16384, '2MB': 2048, '1GB': 1048576}[size]
+            self.assertEqual((kib, 'KiB'), self._pages(server), size)
+        # x86's 4 KiB base page exists on no POWER host
+        flavor = self._create_flavor(vcpu=2, memory_mb=1024,
+                                     extra_spec={'hw:mem_page_size': '4'})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        self.assertIn('No valid host', server['fault']['message'])
+
+
 class PinnedNumaTestCase(CpuTestBase):
     """A pinned NUMA guest keeps the topology nova derives from its pins.
 
