@@ -69,8 +69,10 @@ OPTS = [
              'default for KVM); it cannot name a generation newer than the '
              'host. In emulated host mode the domain keeps '
              'emulated_cpu_model (libvirt has no host-model CPU for a '
-             'guest of another architecture) and this option still '
-             'decides where its guests may live-migrate.'),
+             'guest of another architecture) and passes the mode to '
+             'QEMU as -machine max-cpu-compat (libvirt\'s '
+             'qemu:commandline); it cannot be newer than '
+             'emulated_cpu_model there.'),
     cfg.StrOpt(
         'default_guest_arch',
         default='ppc64le',

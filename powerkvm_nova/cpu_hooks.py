@@ -31,6 +31,7 @@ from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova.cpu import probes
 from powerkvm_nova.cpu import request
 from powerkvm_nova import cpu_request
+from powerkvm_nova import emulation
 from powerkvm_nova import exception
 
 CONF = nova.conf.CONF
@@ -109,6 +110,12 @@ class CpuHooks:
         generation = CONF.powerkvm.cpu_compat_mode
         if not generation:
             return
+        if self._emulated and cpu_compat.older(
+                CONF.powerkvm.emulated_cpu_model, generation):
+            raise nova_exception.InvalidConfiguration(
+                'PowerKVM: [powerkvm] cpu_compat_mode = %s is newer than '
+                'the emulated_cpu_model %s' % (
+                    generation, CONF.powerkvm.emulated_cpu_model))
         if cpu_compat.older(self.power_host.generation, generation):
             raise nova_exception.InvalidConfiguration(
                 'PowerKVM: [powerkvm] cpu_compat_mode = %s on a %s host, '
@@ -131,11 +138,15 @@ class CpuHooks:
         # unshelve) records the mode it asks for; a live migration keeps
         # the domain, and the record with it.
         # On an emulated host the domain keeps the emulated CPU model
-        # (libvirt has no host-model CPU for a guest of another arch), and
-        # the configured mode stands for what a real host's domain says.
+        # (libvirt has no host-model CPU for a guest of another arch) and
+        # asks QEMU for the mode directly.
         if self.power_host is not None and self.power_host.power:
             mode = (CONF.powerkvm.cpu_compat_mode if self._emulated
                     else cpu_compat.of_cpu(guest.cpu))
+            if mode and self._emulated:
+                emulation.add_qemu_args(guest, [
+                    '-machine', 'max-cpu-compat=%s'
+                    % cpu_compat.libvirt_model(mode)])
             if cpu_compat.record(instance, mode):
                 instance.save()
         return guest

@@ -19,6 +19,8 @@ and developers exercise the driver without POWER hardware.
 
 import dataclasses
 
+from lxml import etree
+
 from powerkvm_nova import exception
 
 POWER_ARCHES = frozenset({'ppc64', 'ppc64le'})
@@ -59,3 +61,26 @@ def decide(option, host_arch):
                         % host_arch)
     return HostMode(True, host_arch, 'host_mode = auto, %s host CPU is not '
                     'POWER' % host_arch)
+
+
+QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
+
+
+def add_qemu_args(guest, args):
+    """Give guest's domain XML QEMU arguments libvirt has no element for.
+
+    libvirt's <qemu:commandline> (its QEMU namespace; libvirt marks such a
+    domain "tainted: custom-argv"). For emulated hosts only: libvirt has
+    no host-model CPU for a guest of another architecture, so a POWER
+    compatibility mode reaches QEMU's pseries machine this way.
+    """
+    format_dom = guest.format_dom
+
+    def with_args():
+        root = format_dom()
+        line = etree.SubElement(root, '{%s}commandline' % QEMU_NS,
+                                nsmap={'qemu': QEMU_NS})
+        for arg in args:
+            etree.SubElement(line, '{%s}arg' % QEMU_NS).set('value', arg)
+        return root
+    guest.format_dom = with_args

@@ -15,11 +15,13 @@
 import os
 
 import libvirt
+from nova import objects
 from nova.virt.libvirt import config as vconfig
 import testtools
 
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import request
+from powerkvm_nova.emulation import QEMU_NS
 from tests.hypervisor import base
 
 
@@ -102,3 +104,37 @@ DOMAIN = '''<domain type='qemu'>
   %(cpu)s
   <devices><emulator>/usr/bin/qemu-system-ppc64</emulator></devices>
 </domain>'''
+
+
+class CompatModeGuestTestCase(base.RealHypervisorTestBase):
+    """A guest of an (emulated) POWER9 host in POWER8 compatibility mode.
+
+    [powerkvm] cpu_compat_mode = POWER8 on a host emulating POWER9: QEMU
+    runs the guest's POWER9 CPU in the POWER8 architected mode, as the
+    guest's own kernel reports (arch/powerpc/kernel/setup-common.c prints
+    the CPU's name and PVRs; 0xf000004 is the architected 2.07 = POWER8
+    PVR), which is what makes it movable to a POWER8.
+    """
+
+    def _setup_compute_service(self):
+        self.flags(static_generation='POWER9', static_threads_per_core=4,
+                   emulated_cpu_model='POWER9', cpu_compat_mode='POWER8',
+                   group='powerkvm')
+        return super()._setup_compute_service()
+
+    def test_guest_runs_in_power8_mode(self):
+        server = self.boot(self.little_endian_linux_image())
+        self.assertEqual('ACTIVE', server['status'])
+        xml = self.domain_xml(server)
+        self.assertEqual('POWER9', xml.findtext('./cpu/model'))
+        args = [a.get('value') for a in xml.iterfind(
+            './{%s}commandline/{%s}arg' % (QEMU_NS, QEMU_NS))]
+        self.assertEqual(['-machine', 'max-cpu-compat=power8'], args)
+        self.wait_for_console(server, 'POWERKVM-GUEST-READY')
+        self.assertIn('POWER8 (architected) 0x4e', self.console(server))
+        self.assertIn(' 0xf000004 ', self.console(server))
+        instance = objects.Instance.get_by_uuid(self.ctxt, server['id'])
+        self.assertEqual('POWER8',
+                         instance.system_metadata['powerkvm_cpu_compat'])
+        self._delete_server(server)
+        self.assert_nothing_left(server)
