@@ -131,6 +131,12 @@ class PlacementTestCase(CpuTestBase):
         server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
         self.assertIn('the flavor needs at most 1 guest cores of 8 vCPUs',
                       server['fault']['message'])
+        # hw:cpu_max_sockets below the sockets asked for
+        flavor = self.flavor(8, {'hw:cpu_sockets': '2',
+                                 'hw:cpu_max_sockets': '1'})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        self.assertIn('2 sockets exceed hw:cpu_max_sockets=1',
+                      server['fault']['message'])
         # a contradiction with nova's own keys, before any host
         flavor = self.flavor(8, {'hw:cpu_cores': '4', 'hw:cpu_threads': '4'})
         server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
