@@ -91,12 +91,14 @@ class LibvirtDomains(ledger.DomainSource):
         self._libvirt = libvirt_module
         self._events = events
         self._subscribed = None
+        self._refused = None  # the connection that refused events
         self._counter = itertools.count()
         self._generation = next(self._counter)
 
     def marker(self):
         conn = self._host.get_connection()
-        if self._events and conn is not self._subscribed:
+        if (self._events and conn is not self._subscribed and
+                conn is not self._refused):
             self._subscribe(conn)
         if conn is self._subscribed:
             return self._generation
@@ -112,10 +114,11 @@ class LibvirtDomains(ledger.DomainSource):
         try:
             conn.domainEventRegister(self._changed, None)
         except self._libvirt.libvirtError as e:
+            # Until nova's next connection, which is tried again.
             LOG.warning('libvirt connection delivers no domain events (%s): '
                         'the endianness ledger counts domains at every '
                         'check instead', e)
-            self._events = False
+            self._refused = conn
             return
         self._subscribed = conn
         self._changed()  # whatever happened before the subscription

@@ -15,12 +15,15 @@ import threading
 
 import fixtures
 from nova import test
+from nova.tests.fixtures import libvirt as fakelibvirt
 
+from powerkvm_nova import domains
 from powerkvm_nova.endianness import detectors
 from powerkvm_nova.endianness import distros
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
+from tests.fixtures import power_libvirt
 
 BE = Endianness.BIG
 LE = Endianness.LITTLE
@@ -403,3 +406,45 @@ class LedgerTestCase(test.NoDBTestCase):
                 t.join()
             self.assertEqual(1, len(set(won)))
             self.assertEqual(4, len(won))
+
+
+class LibvirtDomainsMarkerTestCase(test.NoDBTestCase):
+    """The change marker: lifecycle events, else counting, per connection."""
+
+    class Host:
+        def __init__(self, *conns):
+            self.conns = list(conns)
+
+        def get_connection(self):
+            return self.conns[0]
+
+    def _conns(self):
+        class NoEvents(power_libvirt.PowerConnection):
+            # as libvirt says without an event loop
+            def domainEventRegister(self, callback, opaque):
+                raise fakelibvirt.make_libvirtError(
+                    fakelibvirt.libvirtError, 'internal error: could not '
+                    'initialize domain event timer',
+                    error_code=fakelibvirt.VIR_ERR_INTERNAL_ERROR)
+        return NoEvents(), power_libvirt.PowerConnection()
+
+    def test_events_then_counting_then_events_again(self):
+        refusing, delivering = self._conns()
+        host = self.Host(refusing, delivering)
+        source = domains.LibvirtDomains(host, fakelibvirt, events=True)
+        # a connection without events: the domains are counted
+        self.assertEqual(0, source.marker())
+        refusing.defineXML("<domain type='kvm'><name>a</name>"
+                           "<memory>1024</memory><vcpu>1</vcpu><os><type "
+                           "arch='ppc64le'>hvm</type></os></domain>")
+        self.assertEqual(1, source.marker())
+        self.assertIn('delivers no domain events', self.stdlog.logger.output)
+        # nova's next connection is tried again, and delivers
+        host.conns.pop(0)
+        first = source.marker()
+        self.assertEqual(first, source.marker())
+        delivering.defineXML("<domain type='kvm'><name>b</name>"
+                             "<memory>1024</memory><vcpu>1</vcpu><os><type "
+                             "arch='ppc64le'>hvm</type></os></domain>")
+        self.assertNotEqual(first, source.marker())
+        self.assertIs(delivering, source._subscribed)
