@@ -9,6 +9,7 @@ packages=(
     libvirt-daemon-system libvirt-dev qemu-system-ppc qemu-utils bindfs
     rabbitmq-server
     pkg-config gcc cpio xz-utils iproute2 git
+    xorriso
 )
 
 if [[ $(id -u) -ne 0 ]]; then

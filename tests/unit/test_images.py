@@ -56,6 +56,26 @@ class InspectionTestCase(test.NoDBTestCase):
             data, complete = self.head(name)
             inspection.inspect_head(data, disk_format, complete, GiB)
 
+    def test_hybrid_iso_is_an_iso(self):
+        # A bootable-as-block ISO: xorriso puts a GPT in front of the
+        # ISO 9660 volume. nova takes iso+gpt as the ISO (nova/virt/
+        # images.py, get_image_format); so does the head inspection.
+        os.mkdir(self.path('tree'))
+        with open(self.path('tree/file'), 'w') as f:
+            f.write('content\n')
+        with open(self.path('part.img'), 'wb') as f:
+            f.write(bytes(65536))
+        subprocess.run(
+            ('xorriso', '-as', 'mkisofs', '-quiet', '-o',
+             self.path('hybrid.iso'), '-V', 'PKVM', '-appended_part_as_gpt',
+             '-append_partition', '2', '0x83', self.path('part.img'),
+             self.path('tree')), check=True, capture_output=True)
+        data, complete = self.head('hybrid.iso')
+        inspection.inspect_head(data, 'iso', complete, GiB)
+        # still refused under another disk_format, as nova refuses it
+        self.assertIn('its content is iso but its disk_format says raw',
+                      self.refused('hybrid.iso', 'raw'))
+
     def test_qcow2_with_backing_file(self):
         # -u: the backing file need not exist; the header names it anyway
         self.qemu_img('create', '-f', 'qcow2', '-u', '-F', 'raw',
