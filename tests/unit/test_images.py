@@ -16,8 +16,10 @@ import os
 import subprocess
 
 import fixtures
+from nova.image import glance
 from nova import test
 
+from powerkvm_nova.images import head as image_head
 from powerkvm_nova.images import inspection
 
 MiB = 1024 * 1024
@@ -140,3 +142,52 @@ class InspectionTestCase(test.NoDBTestCase):
             f.write(b'\x7fELF\x02\x01\x01' + bytes(4096))
         data, complete = self.head('vmlinux')
         inspection.inspect_head(data, 'aki', complete)
+
+
+class HeadReadTestCase(test.NoDBTestCase):
+    """images/head.read through nova's real glance image service.
+
+    Below it, a glance client as python-glanceclient's is: images.data()
+    returns a RequestIdProxy (a wrapt ObjectProxy, so .wrapped) over the
+    response's chunks, and nova's GlanceClientWrapper.call(context, 2,
+    'data', args=(image_id,)) hands that back (nova/image/glance.py).
+    """
+
+    class Client:
+        def __init__(self, size, chunk=65536):
+            self.size, self.chunk, self.served = size, chunk, 0
+
+        def call(self, context, version, method, args=(), kwargs=None):
+            assert (version, method) == (2, 'data'), (version, method)
+            client = self
+
+            class Chunks:
+                wrapped = True
+
+                def __iter__(self):
+                    for start in range(0, client.size, client.chunk):
+                        n = min(client.chunk, client.size - start)
+                        client.served += n
+                        yield b'\x07' * n
+            return Chunks()
+
+    def test_reads_the_head_only_and_logs_no_error(self):
+        client = self.Client(8 * 1024 * 1024)
+        self.useFixture(fixtures.MockPatch(
+            'nova.image.glance.API',
+            return_value=glance.GlanceImageServiceV2(client=client)))
+        data = image_head.read(None, 'an-image', inspection.HEAD_BYTES)
+        self.assertEqual(b'\x07' * inspection.HEAD_BYTES, data)
+        # the download stopped at the head, not the 8 MiB of the image
+        self.assertEqual(inspection.HEAD_BYTES, client.served)
+        # nova logs any exception its sink raises as an ERROR; the end of
+        # a head read is not one
+        self.assertNotIn('Error writing to', self.stdlog.logger.output)
+
+    def test_image_shorter_than_the_head(self):
+        client = self.Client(1000)
+        self.useFixture(fixtures.MockPatch(
+            'nova.image.glance.API',
+            return_value=glance.GlanceImageServiceV2(client=client)))
+        self.assertEqual(b'\x07' * 1000, image_head.read(
+            None, 'an-image', inspection.HEAD_BYTES))
