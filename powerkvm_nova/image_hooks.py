@@ -19,6 +19,7 @@ one full download that the concurrent boots of that image share.
 
 from nova import exception as nova_exception
 from nova.image import glance
+from nova.virt.libvirt import utils as libvirt_utils
 from oslo_log import log as logging
 
 from powerkvm_nova import exception
@@ -33,11 +34,8 @@ class ImageHooks:
     def _try_fetch_image_cache(self, image, fetch_func, context, filename,
                                image_id, instance, size,
                                fallback_from_host=None):
-        # Every fetch of an image not cached yet: nova's download
-        # (libvirt_utils.fetch_image) and, on a backend that clones (rbd),
-        # the clone that falls back to it; the head comes from the image
-        # service either way.
-        fetch_func = _inspected(fetch_func, size)
+        if fetch_func is libvirt_utils.fetch_image:
+            fetch_func = _inspected(fetch_func, size)
         return super()._try_fetch_image_cache(
             image, fetch_func, context, filename, image_id, instance, size,
             fallback_from_host=fallback_from_host)

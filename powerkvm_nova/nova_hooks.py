@@ -78,6 +78,8 @@ HOOKS = (
     Hook(_DRIVER, 'LibvirtDriver._hard_reboot',
          'a guest holds its host while its domain is made again (hard '
          'reboot, start, resume call destroy)'),
+    Hook('nova.virt.libvirt.utils', 'fetch_image',
+         'the download the image safety checks recognise'),
     Hook('nova.objects.request_spec', 'RequestSpec._context',
          'the scheduler filter reads the image\'s properties with the '
          'request\'s context', instance=True),

@@ -16,11 +16,9 @@ import os
 import subprocess
 
 import fixtures
-from nova import exception as nova_exception
 from nova.image import glance
 from nova import test
 
-from powerkvm_nova import image_hooks
 from powerkvm_nova.images import head as image_head
 from powerkvm_nova.images import inspection
 
@@ -193,48 +191,3 @@ class HeadReadTestCase(test.NoDBTestCase):
             return_value=glance.GlanceImageServiceV2(client=client)))
         self.assertEqual(b'\x07' * 1000, image_head.read(
             None, 'an-image', inspection.HEAD_BYTES))
-
-
-class EveryFetchInspectedTestCase(test.NoDBTestCase):
-    """The head check wraps whatever fetch nova's image cache is given.
-
-    On a backend that clones (rbd), nova passes its own closure, which
-    clones the image in Ceph and falls back to fetch_image
-    (clone_fallback_to_fetch in LibvirtDriver._create_and_inject_local_root),
-    not fetch_image itself.
-    """
-
-    class Nova:
-        def _try_fetch_image_cache(self, image, fetch_func, *args,
-                                   **kwargs):
-            self.fetch = fetch_func
-
-    class Driver(image_hooks.ImageHooks, Nova):
-        pass
-
-    def test_a_clone_is_inspected_first(self):
-        directory = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(directory, 'backed.qcow2')
-        subprocess.run(('qemu-img', 'create', '-f', 'qcow2', '-u', '-b',
-                        '/etc/hostname', '-F', 'raw', path, '64M'),
-                       check=True, capture_output=True)
-        with open(path, 'rb') as f:
-            hostile = f.read()
-        self.useFixture(fixtures.MockPatch(
-            'powerkvm_nova.images.head.read', return_value=hostile))
-        self.useFixture(fixtures.MockPatch(
-            'nova.image.glance.API')).mock.return_value.get.return_value = {
-                'disk_format': 'qcow2', 'size': len(hostile)}
-        cloned = []
-
-        def clone_fallback_to_fetch(context, target, image_id,
-                                    trusted_certs=None):
-            cloned.append(image_id)
-
-        driver = self.Driver()
-        driver._try_fetch_image_cache(None, clone_fallback_to_fetch, None,
-                                      'base', 'an-image', None, GiB)
-        e = self.assertRaises(nova_exception.ImageUnacceptable, driver.fetch,
-                              None, 'target', 'an-image')
-        self.assertIn('its qcow2 header names a backing file', str(e))
-        self.assertEqual([], cloned)
