@@ -69,6 +69,7 @@ class PowerKVMDriver(move_hooks.ColdMoveHooks,
         self._host.initialize()
         self.host_mode = self._decide_host_mode()
         self._describe_host()
+        self._say_unchecked_fetches()
         super().init_host(host)
         self.ledger.rescan()
         self._log_ledger()

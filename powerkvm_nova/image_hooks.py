@@ -17,6 +17,7 @@ image is not cached yet: one bounded read per image per host, before the
 one full download that the concurrent boots of that image share.
 """
 
+import nova.conf
 from nova import exception as nova_exception
 from nova.image import glance
 from nova.virt.libvirt import utils as libvirt_utils
@@ -26,10 +27,28 @@ from powerkvm_nova import exception
 from powerkvm_nova.images import head
 from powerkvm_nova.images import inspection
 
+CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
 class ImageHooks:
+
+    def _say_unchecked_fetches(self):
+        """Say at start-up which fetches the head inspection cannot see.
+
+        With images_type = rbd nova clones images in Ceph and downloads
+        only when it cannot, from inside its own closure
+        (clone_fallback_to_fetch, LibvirtDriver._create_and_inject_local_root):
+        the inspection, which wraps nova's fetch_image, does not run there.
+        A clone is used as raw (nova clones only raw images), so no header
+        in it is interpreted; nova's own checks of a download still run.
+        """
+        if CONF.libvirt.images_type == 'rbd':
+            LOG.warning('PowerKVM: [libvirt] images_type = rbd: the image '
+                        'head inspection does not run on images nova clones '
+                        'in Ceph, nor on the download nova falls back to '
+                        'when a clone is impossible; nova\'s own format '
+                        'checks of that download still run.')
 
     def _try_fetch_image_cache(self, image, fetch_func, context, filename,
                                image_id, instance, size,

@@ -19,6 +19,7 @@ import fixtures
 from nova.image import glance
 from nova import test
 
+from powerkvm_nova import image_hooks
 from powerkvm_nova.images import head as image_head
 from powerkvm_nova.images import inspection
 
@@ -191,3 +192,17 @@ class HeadReadTestCase(test.NoDBTestCase):
             return_value=glance.GlanceImageServiceV2(client=client)))
         self.assertEqual(b'\x07' * 1000, image_head.read(
             None, 'an-image', inspection.HEAD_BYTES))
+
+
+class UncheckedFetchesTestCase(test.NoDBTestCase):
+
+    def test_rbd_is_said_at_start_up(self):
+        hooks = image_hooks.ImageHooks()
+        hooks._say_unchecked_fetches()
+        self.assertNotIn('images_type = rbd', self.stdlog.logger.output)
+        self.flags(images_type='rbd', group='libvirt')
+        hooks._say_unchecked_fetches()
+        self.assertIn('WARNING [powerkvm_nova.image_hooks] PowerKVM: '
+                      '[libvirt] images_type = rbd: the image head '
+                      'inspection does not run on images nova clones',
+                      self.stdlog.logger.output)
