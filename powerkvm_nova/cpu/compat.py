@@ -85,4 +85,4 @@ def order(generation):
 
 def older(generation, than):
     """Is generation older than than? Unknown generations are not."""
-    return 0 < _ORDER.get(generation, 0) < _ORDER.get(than, 0)
+    return 0 < order(generation) < order(than)

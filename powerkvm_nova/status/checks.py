@@ -78,8 +78,6 @@ def kvm(facts, conf):
                       'only ([powerkvm] host_mode)')
     host = facts.power_host
     name = host.platform if host else None
-    where = cpu_platform.describe(name, host.mmu if host else None,
-                                  facts.partition_hypervisor)
     if not facts.kvm_device or not facts.kvm_hv_loaded:
         missing = ('/dev/kvm missing' if not facts.kvm_device
                    else 'kvm_hv module not loaded')
@@ -95,7 +93,8 @@ def kvm(facts, conf):
                       'bare metal (OPAL/PowerNV) or in a partition that '
                       'offers nested KVM' % missing)
     return Result(Code.SUCCESS, 'KVM-HV loaded, /dev/kvm present, on %s'
-                  % where)
+                  % cpu_platform.describe(name, host.mmu if host else None,
+                                          facts.partition_hypervisor))
 
 
 def cpu(facts, conf):
