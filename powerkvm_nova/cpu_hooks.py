@@ -78,12 +78,45 @@ class CpuHooks:
     def _vcpu_capacity(self):
         """The VCPUs this host offers (hardware threads), or None.
 
-        None leaves nova's count: with cpu_shared_set the operator has
-        counted the CPUs guests get.
+        None leaves nova's count: with cpu_shared_set (or the older
+        vcpu_pin_set) the operator has counted the CPUs guests get.
         """
-        if self.power_host is None or CONF.compute.cpu_shared_set:
+        if (self.power_host is None or CONF.compute.cpu_shared_set or
+                CONF.vcpu_pin_set):
             return None
         return self.power_host.vcpu_capacity or None
+
+    def _get_host_numa_topology(self):
+        # nova fits a NUMA guest's shared vCPUs against each cell's
+        # cpuset, which libvirt fills with the node's online CPUs only
+        # (doc/cpu.md, "NUMA guests on POWER8"). Where placement counts
+        # threads, so do the cells: one capacity, not two.
+        topology = super()._get_host_numa_topology()
+        if (topology is None or self._emulated or
+                self._vcpu_capacity() is None):
+            return topology
+        for cell in topology.cells:
+            cell.cpuset = self.power_host.guest_threads(cell.cpuset)
+        return topology
+
+    def _get_guest_numa_config(self, instance_numa_topology, flavor,
+                               image_meta):
+        # The cells' offline threads are capacity, not places to run:
+        # libvirt writes each pin into the vCPU's cgroup cpuset.cpus, and
+        # cgroup v1 refuses a CPU that is not active (Linux kernel/cgroup/
+        # cpuset.c: the root cpuset follows cpu_active_mask). A vCPU
+        # floating over its cell floats over the cell's online CPUs.
+        config = super()._get_guest_numa_config(
+            instance_numa_topology, flavor, image_meta)
+        tune = config.cputune
+        if tune is None or self.power_host is None:
+            return config
+        online = self._host.get_online_cpus()
+        for pin in tune.vcpupin + tune.iothreadpin:
+            pin.cpuset = set(pin.cpuset) & online
+        if tune.emulatorpin is not None:
+            tune.emulatorpin.cpuset = set(tune.emulatorpin.cpuset) & online
+        return config
 
     def _cpu_resources(self):
         # The compute node's vcpus (os-hypervisors, nova's CPU weigher)

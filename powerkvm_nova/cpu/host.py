@@ -218,6 +218,30 @@ class PowerHost:
             return max(0, usable) * self.threads_per_subcore
         return self.cores * self.threads_per_core
 
+    def guest_threads(self, online_cpus):
+        """The hardware threads the guests of these online CPUs run on.
+
+        Logical CPU n is thread n % threads_per_core of core
+        n // threads_per_core (Linux arch/powerpc/include/asm/
+        cputhreads.h, cpu_first_thread_sibling). On POWER8 a subcore's
+        first thread runs a guest core on all the subcore's threads; on
+        POWER9 and later a guest core runs on its host core's threads
+        whatever the host's SMT state. The count agrees with
+        vcpu_capacity: an online secondary adds nothing (the host has
+        then a kvm_blocker).
+        """
+        if not self.power:
+            return set(online_cpus)
+        width = (self.threads_per_subcore if self.strict
+                 else self.threads_per_core)
+        threads = set()
+        for cpu in online_cpus:
+            if self.strict and cpu % width:
+                continue
+            first = cpu - cpu % width
+            threads.update(range(first, first + width))
+        return threads
+
     def traits(self):
         """Placement traits saying what this host is."""
         if not self.power:

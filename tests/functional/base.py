@@ -23,12 +23,18 @@ import os
 import sys
 import time
 
+import fixtures
 from lxml import etree
 from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.tests.functional.libvirt import base
+from nova.virt.libvirt import host as libvirt_host
 
 from tests.fixtures import images
 from tests.fixtures import power_libvirt
+
+
+# Taken before nova's libvirt test base replaces it with "CPUs 0-15".
+_ONLINE_CPUS = libvirt_host.Host.get_online_cpus
 
 
 class PowerKVMTestBase(base.ServersTestBase):
@@ -39,6 +45,7 @@ class PowerKVMTestBase(base.ServersTestBase):
 
     def setUp(self):
         self._next_spec = power_libvirt.POWER8
+        self._next_online = power_libvirt.POWER8.online_cpus()
         # nova's wheel installs its paste config under sys.prefix.
         self.flags(api_paste_config=os.path.join(
             sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
@@ -46,6 +53,10 @@ class PowerKVMTestBase(base.ServersTestBase):
         # A POWER host's own view of itself (nova asks os.uname()).
         self.libvirt.mock_uname.return_value = fakelibvirt.os_uname(
             'Linux', '', '5.14.0', '', 'ppc64le')
+        # The CPUs the fake host has online, as libvirt reports them
+        # (PowerConnection.getCPUMap), not nova's fixed "0-15".
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.host.Host.get_online_cpus', _ONLINE_CPUS))
         self.images = {
             'le': self._power_image('ppc64le'),
             'be': self._power_image('ppc64'),
@@ -59,7 +70,7 @@ class PowerKVMTestBase(base.ServersTestBase):
                         qemu_version=None, hostname=None):
         spec = self._next_spec
         return power_libvirt.PowerConnection(
-            'qemu:///system', spec=spec,
+            'qemu:///system', spec=spec, online=self._next_online,
             version=libvirt_version or fakelibvirt.FAKE_LIBVIRT_VERSION,
             hv_version=qemu_version or fakelibvirt.FAKE_QEMU_VERSION,
             hostname=hostname)
@@ -76,6 +87,8 @@ class PowerKVMTestBase(base.ServersTestBase):
         arch/powerpc/kvm/book3s_hv.c; doc/cpu.md).
         """
         self._next_spec = spec
+        self._next_online = spec.online_cpus(subcores_per_core,
+                                             online_threads_per_core)
         self.flags(group='powerkvm', **spec.static_probe(
             subcores_per_core, online_threads_per_core))
         self.start_compute(hostname)

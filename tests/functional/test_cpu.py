@@ -12,6 +12,7 @@
 
 """Micro-threading flavors and POWER CPU topology through nova's REST API."""
 
+import fixtures
 from nova import exception as nova_exception
 from nova.tests.functional.api import client as api_client
 
@@ -289,6 +290,123 @@ class PinnedNumaTestCase(CpuTestBase):
             # in one guest NUMA node
             self.assertTrue(any(set(vcpus) <= cell for cell in cells),
                             (cells, threads))
+
+
+class Power8NumaTestCase(CpuTestBase):
+    """NUMA guests on a POWER8 fit the threads placement counts.
+
+    libvirt lists a NUMA node's online CPUs only, and a KVM-ready POWER8
+    has one online a (sub)core (the fake follows the kernel and libvirt:
+    PowerConnection in tests/fixtures/power_libvirt.py). nova fits a NUMA
+    guest's shared vCPUs against those CPUs, so without the driver a
+    guest of more vCPUs than a node has cores found no host although
+    placement counted 8 threads a core. Each host here: 2 NUMA nodes
+    (sockets) of 2 cores, 32 threads, CPUs 0,8 | 16,24 online.
+    """
+
+    MODES = {}
+    ADDITIONAL_FILTERS = CpuTestBase.ADDITIONAL_FILTERS + [
+        'NUMATopologyFilter']
+    CAST_AS_CALL = False
+    HOST = power_libvirt.HostSpec(model='POWER8', cores=2, numa_nodes=2)
+    NODES_ONLINE = ({0, 8}, {16, 24})
+
+    def setUp(self):
+        super().setUp()
+        # a thread a vCPU, no overcommit
+        self.flags(cpu_allocation_ratio=1.0)
+
+    def pins(self, server, xml=None):
+        """{vCPU: host CPUs} and the emulator threads' CPUs."""
+        xml = self.domain_xml(server) if xml is None else xml
+        vcpus = {int(p.get('vcpu')): set(_cpu_list(p.get('cpuset')))
+                 for p in xml.findall('./cputune/vcpupin')}
+        emulator = set(_cpu_list(
+            xml.find('./cputune/emulatorpin').get('cpuset')))
+        return vcpus, emulator
+
+    def assert_on_online_cpus(self, server, nodes, xml=None):
+        """Each guest node's vCPUs float over one host node's online CPUs."""
+        vcpus, emulator = self.pins(server, xml)
+        per_node = len(vcpus) // nodes
+        self.assertEqual(per_node * nodes, len(vcpus))
+        used = []
+        for first in range(0, len(vcpus), per_node):
+            cpus = vcpus[first]
+            self.assertIn(cpus, self.NODES_ONLINE)
+            for vcpu in range(first, first + per_node):
+                self.assertEqual(cpus, vcpus[vcpu], vcpus)
+            used.append(cpus)
+        self.assertEqual(set().union(*used), emulator)
+
+    def test_numa_guests_fill_the_threads_placement_counts(self):
+        self.start_power_compute('p8-1', self.HOST)
+        self.start_power_compute('p8-2', self.HOST)
+        migrations = self.useFixture(
+            power_libvirt.LiveMigrations(self.computes))
+        two_nodes = self.flavor(16, {'hw:numa_nodes': '2'})
+        one_node = self.flavor(8, {'hw:numa_nodes': '1'})
+        big = self.boot('le', flavor_id=two_nodes, host='p8-1')
+        self.assert_on_online_cpus(big, nodes=2)
+        small = [self.boot('le', flavor_id=one_node, host='p8-1')
+                 for _ in range(2)]
+        for server in small:
+            self.assert_on_online_cpus(server, nodes=1)
+        # the host is full: 32 threads, as placement counts them
+        usage = self._get_provider_usages(
+            self._get_provider_uuid_by_host('p8-1'))
+        self.assertEqual(32, usage['VCPU'])
+        server = self.boot('le', flavor_id=one_node, host='p8-1',
+                           expected_state='ERROR')
+        self.assertIn('No valid host', self.fault_of(server)['message'])
+
+        # moves claim on the destination the same way (the fake hosts have
+        # no disks to copy: the source's part of a cold move is nova's)
+        self.useFixture(fixtures.MockPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver.'
+            'migrate_disk_and_power_off', return_value='[]'))
+        self._migrate_server(big, 'p8-2')
+        big = self._confirm_resize(big)
+        self.assertEqual('p8-2', big['OS-EXT-SRV-ATTR:host'])
+        self.assert_on_online_cpus(big, nodes=2)
+        self.admin_api.post_server_action(small[0]['id'], {
+            'os-migrateLive': {'host': 'p8-2', 'block_migration': 'auto'}})
+        self._wait_for_migration_status(small[0], ['completed'])
+        moved = self._wait_for_state_change(small[0], 'ACTIVE')
+        self.assertEqual('p8-2', moved['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual([(moved['id'], 'p8-2')], migrations.moved)
+        # the XML the destination was given names its online CPUs only
+        self.assert_on_online_cpus(moved, nodes=1)
+
+    def test_cpus_the_operator_counted_are_kept(self):
+        # [compute] cpu_shared_set (or the older vcpu_pin_set) names the
+        # CPUs guests float over: placement and the NUMA cells count those
+        # CPUs, as nova does, not threads.
+        for host, option in (('shared', 'cpu_shared_set'),
+                             ('pinset', 'vcpu_pin_set')):
+            group = 'compute' if option == 'cpu_shared_set' else None
+            self.flags(**{option: '0,16'}, group=group)
+            self.start_power_compute(host, self.HOST)
+            self.flags(**{option: None}, group=group)
+            inventory = self._get_provider_inventory(
+                self._get_provider_uuid_by_host(host))
+            self.assertEqual(2, inventory['VCPU']['total'], option)
+        flavor = self.flavor(2, {'hw:numa_nodes': '1'})
+        server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
+        self.assertIn('No valid host', self.fault_of(server)['message'])
+
+    def test_split_core_node(self):
+        # split-core mode 4: threads 0,2,4,6 of each core online, each
+        # running a 2-thread subcore
+        self.start_power_compute('split4', power_libvirt.POWER8,
+                                 subcores_per_core=4)
+        server = self.boot('le', flavor_id=self.flavor(
+            16, {'hw:numa_nodes': '1'}))
+        vcpus, emulator = self.pins(server)
+        online = set(range(0, 16, 2))
+        self.assertEqual({vcpu: online for vcpu in range(16)}, vcpus)
+        self.assertEqual(online, emulator)
+        self.assertLessEqual(self.topology(server)[2], 2)
 
 
 def _cpu_list(text):

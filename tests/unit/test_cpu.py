@@ -290,6 +290,26 @@ class PowerHostTestCase(test.NoDBTestCase):
             self.assertEqual(160, p8(mode).vcpu_capacity)
         self.assertEqual(88, P9_HOST.vcpu_capacity)
 
+    def test_guest_threads_of_the_online_cpus(self):
+        # The online CPUs as the kernel lays them out for KVM
+        # (tests/fixtures/power_cpus.py); each runs its (sub)core's
+        # threads, so the count is the host's VCPU capacity.
+        for mode in (1, 2, 4):
+            online = power_cpus.kvm_ready_cpus(20, mode)
+            threads = p8(mode).guest_threads(online)
+            self.assertEqual(set(range(160)), threads, mode)
+            self.assertEqual(p8(mode).vcpu_capacity, len(threads))
+        # one NUMA node's primaries: that node's cores only
+        self.assertEqual(set(range(80, 96)),
+                         p8(4).guest_threads({80, 82, 84, 86, 88, 90, 92,
+                                              94}))
+        # an online secondary runs no guest core of its own
+        self.assertEqual(set(range(8)), p8(1).guest_threads({0, 1}))
+        # POWER9 (SMT4 here): a guest core on any online thread's core
+        self.assertEqual({4, 5, 6, 7}, P9_HOST.guest_threads({5}))
+        other = cpu_host.PowerHost('other', 2, 1)
+        self.assertEqual({0, 1}, other.guest_threads({0, 1}))
+
     def test_stats_round_trip(self):
         for host in (p8(1), p8(4, smt=8), P9_HOST):
             stats = host.stats()
