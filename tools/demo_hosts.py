@@ -28,6 +28,9 @@ class SimulatedHosts:
     HOSTS_KIND = ('SIMULATED -- nova\'s fake libvirt made to look like '
                   'POWER8 and POWER9 hosts (tests/fixtures/power_libvirt.py);'
                   ' guests are domain definitions, no QEMU runs')
+    # The memory each fake host reports, as one machine's hosts would:
+    # the same for all, and not the story's (offer_story_memory).
+    REPORTED_MB = 16384
 
     def start_hosts(self):
         import fixtures
@@ -37,10 +40,12 @@ class SimulatedHosts:
         specs = {'POWER8': power_libvirt.POWER8,
                  'POWER9': power_libvirt.POWER9}
         self._mixed = []
+        self.size_memory({host.name: self.REPORTED_MB for host in HOSTS})
         for host in HOSTS:
             # nova reads the fake's kB_mem as MB (libvirt's getInfo())
             spec = dataclasses.replace(specs[host.generation],
-                                       kb_mem=host.memory_gb * 1024)
+                                       kb_mem=self.REPORTED_MB)
+            self.offer_story_memory(host)
             compute = self.start_power_compute(
                 host.name, spec, subcores_per_core=host.subcores_per_core)
             self._watch(host.name, compute.driver._host.get_connection())
@@ -120,16 +125,16 @@ class RealHosts:
         self.flags(instances_path=self.bed.instances_path)
         self._mixed = []
         self._conns = {}
+        self.size_memory({host.name: _reported_mb(self.bed.uri(host.name))
+                          for host in HOSTS})
         for host in HOSTS:
+            self.offer_story_memory(host)
             self.flags(connection_uri=self.bed.uri(host.name),
                        group='libvirt')
             # POWER9 scale-out cores run 4 threads, POWER8 cores 8
             self.flags(static_generation=host.generation,
                        static_threads_per_core=THREADS[host.generation],
                        static_subcores_per_core=host.subcores_per_core,
-                       # a cloud mixing generations: guests in the
-                       # oldest's compatibility mode move between them
-                       cpu_compat_mode='POWER8',
                        group='powerkvm')
             compute = self.start_real_compute(host.name)
             self._conns[host.name] = compute.driver._host.get_connection()
@@ -170,6 +175,16 @@ class RealHosts:
         # TCG runs one thread a guest core (the driver logs why)
         vcpus = {f.name: f.vcpus for f in FLAVORS}[boot.flavor]
         return (1, vcpus, 1)
+
+
+def _reported_mb(uri):
+    """The memory (MB) a libvirtd reports, as nova-compute reads it."""
+    import libvirt
+    conn = libvirt.open(uri)
+    try:
+        return conn.getInfo()[1]
+    finally:
+        conn.close()
 
 
 def real_hypervisor_problem():

@@ -26,7 +26,44 @@ class Host:
     name: str
     generation: str
     subcores_per_core: int
-    memory_gb: int
+    memory_gb: int      # what the host offers guests in the story
+
+
+# nova's [DEFAULT] reserved_host_memory_mb default
+RESERVED_MB = 512
+
+
+def memory_scale(reported_mb):
+    """1, 1/2, 1/4 ...: the story's memory sizes, fitted to the hosts.
+
+    placement takes no allocation bigger than the memory a host reports
+    (its MEMORY_MB max_unit), whatever the allocation ratio, so the
+    biggest flavor must fit the smallest host's reported memory; every
+    flavor and host size is scaled alike, and the story holds.
+    """
+    biggest = max(f.ram for f in FLAVORS)
+    scale = 1.0
+    while biggest * scale > min(reported_mb):
+        scale /= 2
+    return scale
+
+
+def ram_allocation_ratio(host, reported_mb, scale,
+                         reserved_mb=RESERVED_MB):
+    """The ratio that makes a host offer the story's memory (scaled).
+
+    The demo's hosts report what their machine has (real hosts: all the
+    same machine; libvirt may count only its first NUMA node), whatever
+    the story says they are. placement offers (reported - reserved) x
+    ram_allocation_ratio, which nova-compute reads when it starts, so each
+    host gets its own.
+    """
+    usable = reported_mb - reserved_mb
+    if usable <= 0:
+        raise ValueError('%s reports %d MB, not more than the %d MB nova '
+                         'reserves for the host' % (host.name, reported_mb,
+                                                    reserved_mb))
+    return host.memory_gb * 1024 * scale / usable
 
 
 THREADS = {'POWER8': 8, 'POWER9': 4}
@@ -81,8 +118,9 @@ BOOTS = (
          host='p8-split4', topology=(1, 1, 2)),
     Boot('be-db', 'pkvm.whole.large', 'be',
          'big-endian, whole cores: not the split-core host (which runs '
-         'LE anyway); of the two empty hosts, nova\'s RAM weigher takes '
-         'the bigger',
+         'LE anyway); of the two empty hosts, nova\'s CPU weigher takes '
+         'the one with more hardware threads free (8 a POWER8 core, 4 a '
+         'POWER9 core)',
          host='p8-whole', topology=(1, 1, 8)),
     Boot('be-web', 'pkvm.plain', 'be',
          'big-endian: packed with be-db, never beside the LE guests',

@@ -28,8 +28,11 @@ from tools.demo_plan import ENDIAN
 from tools.demo_plan import FILTERS
 from tools.demo_plan import FLAVORS
 from tools.demo_plan import HOSTS
+from tools.demo_plan import memory_scale
+from tools.demo_plan import ram_allocation_ratio
 from tools.demo_plan import REFUSED_BOOTS
 from tools.demo_plan import REFUSED_MOVES
+from tools.demo_plan import RESERVED_MB
 from tools.demo_plan import WEIGHER
 
 # a boot or a migration taking longer says so this often (seconds)
@@ -38,6 +41,10 @@ HEARTBEAT = 10
 
 class StoryStopped(Exception):
     """A step could not go on; what it showed so far stands."""
+
+
+class StepSkipped(Exception):
+    """A step cannot run: what it needs did not happen before it."""
 
 
 class Story:
@@ -56,7 +63,10 @@ class Story:
     - mixed_moments(): [host name] of each moment a host had domains of
       both endiannesses, seen as they were defined;
     - domain_xml(server): the server's domain XML, parsed (lxml);
-    - expected_topology(boot): the (sockets, cores, threads) it must get.
+    - expected_topology(boot): the (sockets, cores, threads) it must get;
+
+    and calls size_memory({host name: MB its libvirt reports}) once, then
+    offer_story_memory(host) before it starts each host's nova-compute.
     """
 
     REPORT = None           # a Report, set before the case runs
@@ -78,6 +88,9 @@ class Story:
                                    WEIGHER], group='filter_scheduler')
         super().setUp()
         self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        # a cloud mixing generations: guests in the oldest's compatibility
+        # mode move between them
+        self.flags(cpu_compat_mode='POWER8', group='powerkvm')
         self.servers = {}       # name -> server (as the API last said)
         self.flavors = {}       # name -> flavor id
 
@@ -89,23 +102,49 @@ class Story:
     def test_story(self):
         steps = (self.step_hosts, self.step_images_and_flavors,
                  self.step_boots, self.step_live_migration)
-        try:
-            for step in steps:
+        stopped = None
+        for number, step in enumerate(steps, 1):
+            if stopped:
+                self.skipped(number, 'step %d stopped' % stopped)
+                continue
+            try:
                 step()
-        except StoryStopped as e:
-            self.REPORT.failures.append('the story stopped: %s' % e)
-            say('\n   the story stopped here: %s' % e)
-        except Exception as e:
-            # an unexpected turn: say where, keep what was shown
-            self.REPORT.failures.append('the story stopped: %s' % e)
-            say('\n   the story stopped here:')
-            for line in traceback.format_exc().rstrip().splitlines():
-                say('     ' + line)
+            except StepSkipped as e:
+                self.skipped(number, str(e))
+            except StoryStopped as e:
+                stopped = number
+                self.REPORT.failures.append('the story stopped: %s' % e)
+                say('\n   the story stopped here: %s' % e)
+            except Exception as e:
+                # an unexpected turn: say where, keep what was shown
+                stopped = number
+                self.REPORT.failures.append('the story stopped: %s' % e)
+                say('\n   the story stopped here:')
+                for line in traceback.format_exc().rstrip().splitlines():
+                    say('     ' + line)
         try:
             self.step_table()
         except Exception as e:
             self.REPORT.failures.append('the final table failed: %s' % e)
             say(traceback.format_exc())
+
+    def skipped(self, number, why):
+        self.REPORT.failures.append('step %d skipped: %s' % (number, why))
+        say('\n%d. SKIPPED: %s' % (number, why))
+
+    def size_memory(self, reported):
+        """Fit the story's memory sizes to what the hosts report."""
+        self.reported_mb = dict(reported)
+        self.scale = memory_scale(reported.values())
+
+    def offer_story_memory(self, host):
+        """Make host offer the story's memory, before its compute starts."""
+        self.flags(ram_allocation_ratio=ram_allocation_ratio(
+            host, self.reported_mb[host.name], self.scale),
+            reserved_host_memory_mb=RESERVED_MB)
+
+    def flavor_ram(self, flavor):
+        return int(flavor.ram * self.scale)
 
     def step_hosts(self):
         say('\n1. Three PowerKVM hosts, as their drivers report them')
@@ -117,22 +156,45 @@ class Story:
         from powerkvm_nova.cpu import host as cpu_host
         stats = self.compute_node_stats()
         rows = [('host', 'mode (its compute node stats)', 'VCPU',
-                 'RAM GB')]
+                 'RAM GB reported', 'x ratio', 'RAM GB offered')]
         reported = {}
+        offered = {}
         for host in HOSTS:
             rp = self._get_provider_uuid_by_host(host.name)
             traits = sorted(
                 t for t in self._get_provider_traits(rp)
                 if t.startswith(('CUSTOM_POWERKVM_', 'HW_CPU_PPC64LE')))
             inventory = self._get_provider_inventory(rp)
+            memory = inventory['MEMORY_MB']
+            offered[host.name] = ((memory['total'] - memory['reserved']) *
+                                  memory['allocation_ratio'] / 1024)
             described = cpu_host.PowerHost.from_stats(stats.get(host.name))
             mode = described.mode if described else 'not reported'
             rows.append((host.name, mode, inventory['VCPU']['total'],
-                         inventory['MEMORY_MB']['total'] // 1024))
+                         '%.1f' % (memory['total'] / 1024),
+                         '%.2f' % memory['allocation_ratio'],
+                         '%.0f' % offered[host.name]))
             reported[host.name] = described, traits
         table(rows)
         say('   (VCPU counts hardware threads: cores x threads a core, in '
             'every split-core mode)')
+        say_wrapped('Assumed: each host offers the memory the story gives '
+                    'it, whatever its machine reports: placement offers '
+                    '(reported - %d MB reserved) x ram_allocation_ratio, '
+                    'set for each host before its nova-compute starts.'
+                    % RESERVED_MB, '   ', '')
+        if self.scale < 1:
+            say_wrapped('The smallest host reports %.1f GB, and placement '
+                        'takes no server bigger than the memory its host '
+                        'reports: every memory size of the story (hosts '
+                        'and flavors) is scaled by %g.'
+                        % (min(self.reported_mb.values()) / 1024,
+                           self.scale), '   ', '')
+        for host in HOSTS:
+            wanted = host.memory_gb * self.scale
+            self.check(abs(offered[host.name] - wanted) < 1,
+                       '%s offers %g GB of memory' % (host.name, wanted),
+                       '%.1f GB' % offered[host.name])
         say('   placement traits of each host\'s resource provider:')
         for host in HOSTS:
             say('     %-10s %s' % (host.name, ' '.join(
@@ -171,9 +233,9 @@ class Story:
         for flavor in FLAVORS:
             self.flavors[flavor.name] = self._create_flavor(
                 name=flavor.name, vcpu=flavor.vcpus,
-                memory_mb=flavor.ram, disk=10, ephemeral=0,
+                memory_mb=self.flavor_ram(flavor), disk=10, ephemeral=0,
                 extra_spec=dict(flavor.specs))
-            rows.append((flavor.name, flavor.vcpus, flavor.ram,
+            rows.append((flavor.name, flavor.vcpus, self.flavor_ram(flavor),
                          ' '.join('%s=%s' % kv
                                   for kv in flavor.specs.items()) or '-'))
         table(rows)
@@ -251,7 +313,27 @@ class Story:
                        '%s has no domain on any host' % boot.name,
                        'domains on %s' % self.running_on(server))
 
+    def require(self, placed):
+        """StepSkipped unless each {server: host} is ACTIVE there."""
+        missing = []
+        for name, host in placed.items():
+            server = self.servers.get(name)
+            if server is None:
+                missing.append('%s was not booted' % name)
+            elif (server['status'], server['OS-EXT-SRV-ATTR:host']) != (
+                    'ACTIVE', host):
+                missing.append('%s is %s on %s, not ACTIVE on %s' % (
+                    name, server['status'],
+                    server['OS-EXT-SRV-ATTR:host'] or 'no host', host))
+        if missing:
+            raise StepSkipped('; '.join(missing))
+
     def step_live_migration(self):
+        placed = {'be-db': 'p8-whole'}
+        placed.update((move.server, next(b.host for b in BOOTS
+                                         if b.name == move.server))
+                      for move in REFUSED_MOVES)
+        self.require(placed)
         say('\n4. Live migration')
         say('   be-db (big-endian, whole cores, on p8-whole) to the host '
             'the scheduler picks: only p9')
@@ -439,7 +521,11 @@ class Story:
         return ''
 
     def topology(self, server):
-        node = self.domain_xml(server).find('./cpu/topology')
+        try:
+            xml = self.domain_xml(server)
+        except LookupError:
+            return None  # no domain on any host
+        node = xml.find('./cpu/topology')
         if node is None:
             return None
         return tuple(int(node.get(k))
