@@ -395,6 +395,34 @@ class Power8NumaTestCase(CpuTestBase):
         server = self.boot('le', flavor_id=flavor, expected_state='ERROR')
         self.assertIn('No valid host', self.fault_of(server)['message'])
 
+    def test_pinned_vcpu_holds_a_whole_core(self):
+        # cpu_dedicated_set names online CPUs only (nova refuses others at
+        # start-up): on a KVM-ready POWER8, one a core. Each pinned vCPU
+        # then holds a core of its own, as a guest core of one thread.
+        self.flags(cpu_dedicated_set='0,8,16,24', cpu_shared_set=None,
+                   group='compute')
+        self.start_power_compute('p8', self.HOST)
+        inventory = self._get_provider_inventory(
+            self._get_provider_uuid_by_host('p8'))
+        self.assertEqual(4, inventory['PCPU']['total'])
+        # a pinned guest is one guest NUMA node unless hw:numa_nodes says
+        # otherwise (nova): 2 vCPUs, the 2 cores of a host node
+        pinned = self.flavor(2, {'hw:cpu_policy': 'dedicated'})
+        used = []
+        for _ in self.NODES_ONLINE:
+            server = self.boot('le', flavor_id=pinned)
+            vcpus, _ = self.pins(server)
+            # each vCPU on a core of its own, both in one node
+            self.assertEqual([1, 1], [len(c) for c in vcpus.values()])
+            cpus = set().union(*vcpus.values())
+            self.assertIn(cpus, self.NODES_ONLINE)
+            self.assertEqual(1, self.topology(server)[2])
+            used.append(cpus)
+        self.assertEqual({0, 8, 16, 24}, set().union(*used))
+        server = self.boot('le', flavor_id=self.flavor(
+            1, {'hw:cpu_policy': 'dedicated'}), expected_state='ERROR')
+        self.assertIn('No valid host', self.fault_of(server)['message'])
+
     def test_split_core_node(self):
         # split-core mode 4: threads 0,2,4,6 of each core online, each
         # running a 2-thread subcore
