@@ -377,6 +377,9 @@ class Power8NumaTestCase(CpuTestBase):
         self.assertEqual([(moved['id'], 'p8-2')], migrations.moved)
         # the XML the destination was given names its online CPUs only
         self.assert_on_online_cpus(moved, nodes=1)
+        # a hard reboot defines the domain again, with the same pins
+        moved = self._reboot_server(moved, hard=True)
+        self.assert_on_online_cpus(moved, nodes=1)
 
     def test_cpus_the_operator_counted_are_kept(self):
         # [compute] cpu_shared_set (or the older vcpu_pin_set) names the
