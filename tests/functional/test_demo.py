@@ -37,9 +37,11 @@ class SmallHostsDemoTestCase(demo_story.Story, demo_hosts.SimulatedHosts,
 
     def setUp(self):
         self.REPORT = demo_output.Report()
+        super().setUp()
+        # after nova's base, which captures stdout itself under
+        # OS_STDOUT_CAPTURE
         self.out = io.StringIO()
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', self.out))
-        super().setUp()
 
     def test_story(self):
         super().test_story()
