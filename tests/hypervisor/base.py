@@ -20,6 +20,7 @@ test guest built by tools/build-test-guest.sh. A missing piece fails the
 test with the step that provides it; nothing here is skipped.
 """
 
+import calendar
 import copy
 import os
 import shutil
@@ -69,6 +70,34 @@ def record_figure(name, value):
         f.write('%s: %s\n' % (name, value))
 
 
+class _FailOnNewFault:
+    """nova's API client, failing the test when a server newly faults.
+
+    A fault recorded since the wait began, on a server in ERROR with no
+    task running: an older fault (a server awaited back from ERROR) does
+    not count. Fault times have whole seconds.
+    """
+
+    def __init__(self, test, api):
+        self.test, self.api = test, api
+        self.since = time.time() - 1
+
+    def get_server(self, server_id):
+        server = self.api.get_server(server_id)
+        fault = server.get('fault')
+        if (server['status'] == 'ERROR' and fault and
+                server.get('OS-EXT-STS:task_state') is None and
+                _epoch(fault['created']) >= self.since):
+            self.test.fail('server %s went to ERROR: %s' % (
+                server_id, fault['message']))
+        return server
+
+
+def _epoch(text):
+    """Seconds since the epoch of an API time ('2026-12-01T01:27:25Z')."""
+    return calendar.timegm(time.strptime(text, '%Y-%m-%dT%H:%M:%SZ'))
+
+
 class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
 
     ADMIN_API = True
@@ -83,6 +112,11 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
 
     def _wait_for_server_parameter(self, server, expected_params,
                                    max_retries=10, **kwargs):
+        api = kwargs.get('api') or getattr(self, 'admin_api', self.api)
+        if expected_params.get('status', 'ERROR') != 'ERROR':
+            # a server that fails while awaited fails the wait at once,
+            # with its fault, not STATE_TIMEOUT later
+            kwargs['api'] = _FailOnNewFault(self, api)
         return super()._wait_for_server_parameter(
             server, expected_params,
             max_retries=max(max_retries, int(self.STATE_TIMEOUT / 0.5)),
