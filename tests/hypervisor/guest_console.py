@@ -67,13 +67,16 @@ def ping(dom, timeout=60):
 def _ask(uri, domain, timeout):
     """Ping the domain's console until it answers; print its uptime."""
     printed = []
+    # where the asking stands, for a watchdog that fires: which libvirt
+    # call did not return
+    stage = ['connecting to %s' % uri]
 
     def give_up():
         # a libvirt call that blocks (a console nobody reads) ends here,
         # with what the console printed, not in the caller's timeout
-        sys.stderr.write('no answer in %d s, a libvirt call blocked; the '
-                         'console printed:\n%s'
-                         % (timeout, ''.join(printed)[-2000:]))
+        sys.stderr.write('no answer in %d s, a libvirt call blocked while '
+                         '%s; the console printed:\n%s'
+                         % (timeout, stage[0], ''.join(printed)[-2000:]))
         sys.stderr.flush()
         os._exit(1)
 
@@ -81,7 +84,9 @@ def _ask(uri, domain, timeout):
     watchdog.daemon = True
     watchdog.start()
     conn = libvirt.open(uri)
+    stage[0] = 'looking the domain up'
     dom = conn.lookupByUUIDString(domain)
+    stage[0] = 'opening the console'
     stream = conn.newStream(0)
     dom.openConsole(None, stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
     # "ping" and 6 hex digits: the line fits spapr-vty's 16-byte input
@@ -100,8 +105,13 @@ def _ask(uri, domain, timeout):
     # whose other end closed, and a line written just before the close
     # waits there for the next opening.
     deadline = time.monotonic() + timeout
+    sent = 0
     while time.monotonic() < deadline:
+        stage[0] = 'writing ping %d (%d written, %d bytes read)' % (
+            sent + 1, sent, len(''.join(printed)))
         stream.send(('ping %s\r' % word).encode())
+        sent += 1
+        stage[0] = 'waiting for the answer to %d pings' % sent
         resend = min(deadline, time.monotonic() + RESEND_EVERY)
         while time.monotonic() < resend:
             for answered, uptime in PONG.findall(''.join(printed)):
