@@ -329,11 +329,10 @@ class Story:
             raise StepSkipped('; '.join(missing))
 
     def step_live_migration(self):
-        placed = {'be-db': 'p8-whole'}
-        placed.update((move.server, next(b.host for b in BOOTS
-                                         if b.name == move.server))
-                      for move in REFUSED_MOVES)
-        self.require(placed)
+        # the servers this step moves, where the plan booted them
+        planned = {boot.name: boot.host for boot in BOOTS}
+        self.require({name: planned[name] for name in
+                      ['be-db'] + [move.server for move in REFUSED_MOVES]})
         say('\n4. Live migration')
         say('   be-db (big-endian, whole cores, on p8-whole) to the host '
             'the scheduler picks: only p9')
