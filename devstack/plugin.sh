@@ -28,6 +28,8 @@ function configure_powerkvm_cpu {
     if [[ "$POWERKVM_HOST_PROBE" == "static" ]]; then
         iniset "$conf" powerkvm static_generation "$POWERKVM_STATIC_GENERATION"
         iniset "$conf" powerkvm static_cores "$POWERKVM_STATIC_CORES"
+        iniset "$conf" powerkvm static_threads_per_core \
+            "$POWERKVM_STATIC_THREADS_PER_CORE"
         iniset "$conf" powerkvm static_subcores_per_core \
             "$POWERKVM_STATIC_SUBCORES_PER_CORE"
     fi

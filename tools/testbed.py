@@ -111,7 +111,7 @@ class TestBed(object):
     """Hosts in namespaces, each with its libvirtd; see the module doc."""
 
     def __init__(self, hosts=HOSTS, storage='shared', state_dir=STATE_DIR,
-                 data_dir=DATA_DIR):
+                 data_dir=DATA_DIR, subnet=SUBNET):
         if storage not in STORAGE_MODES:
             raise ValueError('storage must be one of %s, not %r'
                              % (STORAGE_MODES, storage))
@@ -124,7 +124,12 @@ class TestBed(object):
             if not os.path.isabs(path) or path.count('/') < 2:
                 raise ValueError('%r is not a dedicated absolute directory '
                                  '(like %s)' % (path, STATE_DIR))
+        if not re.fullmatch(r'198\.1[89]\.\d{1,3}\.', subnet):
+            raise ValueError('subnet must be a /24 of 198.18.0.0/15 (RFC '
+                             '2544), as "198.18.1.", not %r' % subnet)
         self.hosts = tuple(hosts)
+        # beds of other subnets (the cloud's, a test's) can run at once
+        self.subnet = subnet
         self.storage = storage
         self.state_dir = os.path.normpath(state_dir)
         self.data_dir = os.path.normpath(data_dir)
@@ -138,7 +143,7 @@ class TestBed(object):
         if state is None:
             raise TestBedError('no test bed in %s' % state_dir)
         bed = cls(state['hosts'], state['storage'], state_dir,
-                  state['data_dir'])
+                  state['data_dir'], state.get('subnet', SUBNET))
         bed._holders = _find_holders(state_dir)
         return bed
 
@@ -157,7 +162,7 @@ class TestBed(object):
         return 'qemu+unix:///system?socket=' + sock
 
     def address(self, host):
-        return SUBNET + str(FIRST_ADDRESS + self.hosts.index(host))
+        return self.subnet + str(FIRST_ADDRESS + self.hosts.index(host))
 
     def host_instances_dir(self, host):
         """Where the root namespace sees host's instances_path."""
@@ -201,6 +206,30 @@ class TestBed(object):
         """
         return subprocess.Popen(
             self._nsenter(host, argv, ['--mount', '--uts']), **kwargs)
+
+    def command(self, host, argv):
+        """argv as run in host's network, mount and UTS namespaces.
+
+        What a machine's own daemon is: nova-compute of a deployment
+        (tools/cloud) runs so, on the host's address.
+        """
+        return self._nsenter(host, argv)
+
+    def plug_root(self, link, address):
+        """Join the root namespace to the switch, as link with address.
+
+        Opt-in, for a control plane served from the root namespace that
+        the hosts reach on the bed's network (tools/cloud). The pair is
+        made in the switch, its peer straight in the root namespace (that
+        of pid 1); it goes with the switch's namespace when down() ends it.
+        """
+        port = 'port-root'
+        self._in(SWITCH, 'ip', 'link', 'add', port, 'type', 'veth', 'peer',
+                 'name', link, 'netns', '1')
+        self._in(SWITCH, 'ip', 'link', 'set', port, 'master', BRIDGE, 'up')
+        _call(['ip', 'address', 'add', '%s/%d' % (address, PREFIX_LENGTH),
+               'dev', link])
+        _call(['ip', 'link', 'set', link, 'up'])
 
     def _nsenter(self, name, argv, namespaces=None):
         if name not in self._holders:
@@ -471,7 +500,7 @@ class TestBed(object):
 
     def _save(self):
         state = {'hosts': list(self.hosts), 'storage': self.storage,
-                 'data_dir': self.data_dir}
+                 'data_dir': self.data_dir, 'subnet': self.subnet}
         path = os.path.join(self.state_dir, 'bed.json')
         with open(path + '.tmp', 'w') as f:
             json.dump(state, f, indent=1)

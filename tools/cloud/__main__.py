@@ -1,0 +1,87 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""python -m tools.cloud up|status|down|env (see tools/cloud/__init__.py)."""
+
+import argparse
+import shutil
+import sys
+import time
+
+from tools.cloud import computes
+from tools.cloud import control
+from tools.cloud import layout
+from tools.cloud import procs
+
+
+def up():
+    """Bring the whole cloud up, after taking down what a run left."""
+    down(quiet=True)
+    began = time.monotonic()
+    try:
+        hosts = computes.network_up()
+        control.up()
+        computes.up(hosts)
+    except BaseException:
+        sys.stderr.write('cloud: up failed; the logs are in %s\n'
+                         % layout.LOG_DIR)
+        raise
+    print('cloud: up in %.0f s; logs in %s; the admin\'s environment: '
+          'python -m tools.cloud env' % (time.monotonic() - began,
+                                         layout.LOG_DIR))
+
+
+def down(quiet=False):
+    """Stop every service and host; remove every file, user and vhost."""
+    procs.stop_all()
+    hosts = computes.attach()
+    if hosts is not None:
+        hosts.down()
+    computes.bed().down()
+    try:
+        control.message_bus_down()
+    except procs.CloudError:
+        pass  # never made, or already gone
+    shutil.rmtree(layout.STATE_DIR, ignore_errors=True)
+    if not quiet:
+        print('cloud: down; nothing of it is left')
+
+
+def status():
+    """Each service and compute, up or not; 1 if any is down."""
+    running = procs.services()
+    expected = (['mariadb'] + list(layout.APIS) +
+                ['neutron-rpc-server', 'nova-conductor', 'nova-scheduler'] +
+                ['nova-compute-%s' % h for h in layout.COMPUTES])
+    for name in expected:
+        print('%-24s %s' % (name, 'running' if name in running else 'DOWN'))
+    hosts = computes.attach()
+    for line in (hosts.status() if hosts else ['test bed: down']):
+        print(line)
+    return 0 if set(expected) <= running else 1
+
+
+def env():
+    for name, value in layout.admin_env().items():
+        print('export %s=%s' % (name, value))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m tools.cloud')
+    parser.add_argument('action', choices=('up', 'status', 'down', 'env'))
+    args = parser.parse_args(argv)
+    return {'up': up, 'down': down, 'status': status,
+            'env': env}[args.action]() or 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,151 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The computes: test bed hosts, each with its nova-compute.
+
+The bed's storage is local: each host has its own instances directory, so
+nova live-migrates with block migration, as between machines without
+shared storage. nova-compute runs in its host's network, mount and UTS
+namespaces, on the host's address, with the host's libvirtd at libvirt's
+default URI: nothing tells it that it is not a machine of its own.
+"""
+
+import os
+import time
+
+from tools.cloud import configs
+from tools.cloud import control
+from tools.cloud import layout
+from tools.cloud import procs
+from tools import testbed
+
+START_TIMEOUT = 180
+SSH_DIR = os.path.join(layout.DATA_DIR, 'ssh')
+# nova moves a cold-migrated guest's files over ssh as root (its remotefs:
+# ssh to make the directory, scp for the disks), to the destination's
+# my_ip, with no options of its own: the host's ssh_config gives the key.
+SSH_CONFIG = """IdentityFile {dir}/id_ed25519
+StrictHostKeyChecking no
+UserKnownHostsFile /dev/null
+BatchMode yes
+LogLevel ERROR
+"""
+SSHD_CONFIG = """ListenAddress {address}
+HostKey {dir}/ssh_host_ed25519_key
+AuthorizedKeysFile {dir}/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile {dir}/sshd-{host}.pid
+Subsystem sftp internal-sftp
+"""
+
+
+def bed():
+    return testbed.TestBed(hosts=tuple(layout.COMPUTES), storage='local',
+                           state_dir=layout.BED_STATE_DIR,
+                           data_dir=layout.BED_DATA_DIR,
+                           subnet=layout.SUBNET)
+
+
+def attach():
+    """The running bed, or None."""
+    try:
+        return testbed.TestBed.attach(layout.BED_STATE_DIR)
+    except testbed.TestBedError:
+        return None
+
+
+def network_up():
+    """The hosts, and the controller's address on their switch."""
+    hosts = bed()
+    hosts.up()
+    hosts.plug_root(layout.CONTROLLER_LINK, layout.CONTROLLER)
+    return hosts
+
+
+def up(hosts):
+    _keys()
+    for host, cpu in layout.COMPUTES.items():
+        _sshd(hosts, host)
+        state = os.path.join(layout.DATA_DIR, 'compute', host)
+        os.makedirs(os.path.join(state, 'locks'), exist_ok=True)
+        conf = configs.write_compute(host, hosts.address(host), state,
+                                     hosts.instances_path, cpu)
+        procs.start('nova-compute-%s' % host,
+                    [control.bin_('nova-compute'), '--config-file', conf],
+                    env=control.NOVA_ENV,
+                    wrap=lambda argv, host=host: hosts.command(host, argv))
+    _wait_for_services()
+    control.manage(['nova-manage', '--config-file', configs.path('nova'),
+                    'cell_v2', 'discover_hosts', '--verbose'])
+
+
+def _keys():
+    """One key pair for root on every host, and a host key they share."""
+    os.makedirs(SSH_DIR, mode=0o700, exist_ok=True)
+    for key in ('id_ed25519', 'ssh_host_ed25519_key'):
+        if not os.path.exists(os.path.join(SSH_DIR, key)):
+            procs.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '',
+                       '-C', 'pkvm-cloud', '-f', os.path.join(SSH_DIR, key)])
+    with open(os.path.join(SSH_DIR, 'id_ed25519.pub')) as public, \
+            open(os.path.join(SSH_DIR, 'authorized_keys'), 'w') as keys:
+        keys.write(public.read())
+    with open(os.path.join(SSH_DIR, 'ssh_config'), 'w') as f:
+        f.write(SSH_CONFIG.format(dir=SSH_DIR))
+    # sshd's privilege separation directory (Debian's init script makes it)
+    os.makedirs('/run/sshd', mode=0o755, exist_ok=True)
+
+
+def _sshd(hosts, host):
+    """sshd on host's address; host's ssh client uses the cloud's key."""
+    config = os.path.join(SSH_DIR, 'sshd-%s.conf' % host)
+    with open(config, 'w') as f:
+        f.write(SSHD_CONFIG.format(address=hosts.address(host), dir=SSH_DIR,
+                                   host=host))
+    hosts.run(host, ['mount', '--bind', os.path.join(SSH_DIR, 'ssh_config'),
+                     '/etc/ssh/ssh_config'], capture_output=True)
+    hosts.run(host, ['/usr/sbin/sshd', '-f', config], capture_output=True)
+    procs.wait_for('sshd of %s' % host, lambda: hosts.run(
+        host, ['ssh', hosts.address(host), 'true'], check=False,
+        capture_output=True, timeout=30).returncode == 0, 30)
+
+
+def _wait_for_services():
+    """Until every nova-compute is up in nova and has its node in placement.
+
+    A nova-compute that exits is reported with its log's tail at once.
+    """
+    cloud = control.connection()
+    deadline = time.monotonic() + START_TIMEOUT
+    waiting = set(layout.COMPUTES)
+    while waiting:
+        running = procs.services()
+        for host in sorted(waiting):
+            name = 'nova-compute-%s' % host
+            if name not in running:
+                raise procs.CloudError('%s exited; its log:\n%s' % (
+                    name, procs.tail(procs.log_path(name))))
+        up = {s.host for s in cloud.compute.services(binary='nova-compute')
+              if s.state == 'up'}
+        nodes = {p.name for p in cloud.placement.resource_providers()}
+        waiting -= up & nodes
+        if waiting and time.monotonic() > deadline:
+            raise procs.CloudError('nova-compute of %s not up after %d s:\n%s'
+                                   % (', '.join(sorted(waiting)),
+                                      START_TIMEOUT,
+                                      '\n'.join(procs.tail(procs.log_path(
+                                          'nova-compute-%s' % h))
+                                          for h in sorted(waiting))))
+        time.sleep(1)

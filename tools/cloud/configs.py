@@ -1,0 +1,237 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Each service's configuration files, under layout.ETC_DIR/<project>.
+
+The nova files get the PowerKVM settings from the devstack plugin's own
+functions (devstack/plugin.sh: configure_powerkvm_nova, _cpu, _scheduler),
+run over them by devstack_config.sh, as a devstack deployment gets them.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from tools.cloud import ini
+from tools.cloud import layout
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+# The paste files the services' wheels install under the environment
+PASTE = {
+    'nova': ('nova/api-paste.ini', 'api-paste.ini'),
+    'glance': ('glance/glance-api-paste.ini', 'glance-api-paste.ini'),
+    'neutron': ('neutron/api-paste.ini', 'api-paste.ini'),
+}
+
+
+def path(project, name=None):
+    return os.path.join(layout.ETC_DIR, project, name or project + '.conf')
+
+
+def _authtoken(user):
+    """How a service checks tokens, and logs in as itself."""
+    return {
+        'www_authenticate_uri': layout.url('keystone'),
+        'auth_url': layout.url('keystone'),
+        'auth_type': 'password',
+        'project_domain_id': 'default',
+        'user_domain_id': 'default',
+        'project_name': 'service',
+        'username': user,
+        'password': layout.PASSWORD,
+        'region_name': layout.REGION,
+    }
+
+
+def _client(user='nova'):
+    """How a service calls another one (as its service user)."""
+    options = _authtoken(user)
+    del options['www_authenticate_uri']
+    return options
+
+
+def _locks(project):
+    return {'lock_path': os.path.join(layout.DATA_DIR, project, 'locks')}
+
+
+def keystone():
+    keys = os.path.join(layout.ETC_DIR, 'keystone')
+    return {
+        'DEFAULT': {'debug': True},
+        'database': {'connection': layout.db_url('keystone')},
+        'token': {'provider': 'fernet'},
+        'fernet_tokens': {'key_repository': os.path.join(keys, 'fernet')},
+        'fernet_receipts': {'key_repository': os.path.join(keys, 'fernet')},
+        'credential': {'key_repository': os.path.join(keys, 'credential')},
+        # bcrypt's default rounds take 0.3 s a login on this machine; a test
+        # cloud logs in often
+        'identity': {'password_hash_rounds': 4},
+    }
+
+
+def glance():
+    data = os.path.join(layout.DATA_DIR, 'glance')
+    return {
+        'DEFAULT': {'debug': True, 'enabled_backends': 'local:file'},
+        'database': {'connection': layout.db_url('glance')},
+        'keystone_authtoken': _authtoken('glance'),
+        'paste_deploy': {'flavor': 'keystone'},
+        'glance_store': {'default_backend': 'local'},
+        'local': {'filesystem_store_datadir': os.path.join(data, 'images')},
+        'os_glance_staging_store': {
+            'filesystem_store_datadir': os.path.join(data, 'staging')},
+        'os_glance_tasks_store': {
+            'filesystem_store_datadir': os.path.join(data, 'tasks')},
+        'oslo_concurrency': _locks('glance'),
+    }
+
+
+def placement():
+    return {
+        'DEFAULT': {'debug': True},
+        'placement_database': {'connection': layout.db_url('placement')},
+        'api': {'auth_strategy': 'keystone'},
+        'keystone_authtoken': _authtoken('placement'),
+    }
+
+
+def neutron():
+    return {
+        'DEFAULT': {
+            'debug': True,
+            'core_plugin': 'ml2',
+            # the L3 plugin brings the port models the ML2 plugin reads
+            # (db_base_plugin_v2.get_ports: Port.port_forwardings)
+            'service_plugins': 'router',
+            'transport_url': layout.rabbit_url(),
+            'auth_strategy': 'keystone',
+            'api_paste_config': path('neutron', 'api-paste.ini'),
+            'notify_nova_on_port_status_changes': True,
+            'notify_nova_on_port_data_changes': True,
+            'rpc_workers': 1,
+            'rpc_state_report_workers': 1,
+        },
+        'database': {'connection': layout.db_url('neutron')},
+        'keystone_authtoken': _authtoken('neutron'),
+        'nova': _client('nova'),
+        'oslo_concurrency': _locks('neutron'),
+        'ml2': {'type_drivers': 'flat', 'tenant_network_types': '',
+                'mechanism_drivers': 'openvswitch',
+                'extension_drivers': 'port_security'},
+        'ml2_type_flat': {'flat_networks': '*'},
+        'securitygroup': {'firewall_driver': 'noop'},
+    }
+
+
+def nova():
+    """nova.conf of the API, conductor and scheduler."""
+    return {
+        'DEFAULT': {
+            'debug': True,
+            'transport_url': layout.rabbit_url(),
+            'my_ip': layout.CONTROLLER,
+            'state_path': os.path.join(layout.DATA_DIR, 'nova'),
+        },
+        'api': {'auth_strategy': 'keystone'},
+        'api_database': {'connection': layout.db_url('nova_api')},
+        'database': {'connection': layout.db_url('nova_cell1')},
+        'wsgi': {'api_paste_config': path('nova', 'api-paste.ini')},
+        'keystone_authtoken': _authtoken('nova'),
+        'service_user': dict(_client('nova'), send_service_user_token=True),
+        'placement': _client('placement'),
+        'neutron': _client('neutron'),
+        'glance': {'region_name': layout.REGION},
+        'conductor': {'workers': 1},
+        'scheduler': {'workers': 1,
+                      # the cloud maps its computes itself, once they are up
+                      'discover_hosts_in_cells_interval': -1},
+        'oslo_concurrency': _locks('nova'),
+        'oslo_messaging_notifications': {'driver': 'noop'},
+    }
+
+
+def nova_compute(host, address, state_dir, instances_path):
+    """nova.conf of host's nova-compute."""
+    privsep = '%s --config-file %s' % (
+        os.path.join(layout.BIN_DIR, 'privsep-helper'),
+        path('nova', 'nova-%s.conf' % host))
+    return {
+        'DEFAULT': {
+            'debug': True,
+            'host': host,
+            'my_ip': address,
+            'transport_url': layout.rabbit_url(),
+            'state_path': state_dir,
+            'instances_path': instances_path,
+            # nova 34's default is every 60 s; a new host's state is seen
+            # sooner
+            'update_resources_interval': 10,
+            # nova-compute's native threading mode does not end its
+            # graceful shutdown by itself (tests/hypervisor/host_computes)
+            'graceful_shutdown_timeout': 5,
+        },
+        'libvirt': {'live_migration_scheme': 'tcp'},
+        'placement': _client('placement'),
+        'neutron': _client('neutron'),
+        'service_user': dict(_client('nova'), send_service_user_token=True),
+        'glance': {'region_name': layout.REGION},
+        'vnc': {'enabled': False},
+        'oslo_concurrency': {'lock_path': os.path.join(state_dir, 'locks')},
+        'oslo_messaging_notifications': {'driver': 'noop'},
+        # privsep's daemons, started as root without sudo
+        'nova_sys_admin': {'helper_command': privsep},
+        'vif_plug_ovs_privileged': {'helper_command': privsep},
+        'vif_plug_linux_bridge_privileged': {'helper_command': privsep},
+    }
+
+
+def write_controller():
+    for project, options in (('keystone', keystone()), ('glance', glance()),
+                             ('placement', placement()),
+                             ('neutron', neutron()), ('nova', nova())):
+        os.makedirs(os.path.join(layout.ETC_DIR, project), exist_ok=True)
+        os.makedirs(os.path.join(layout.DATA_DIR, project, 'locks'),
+                    exist_ok=True)
+        name = 'glance-api.conf' if project == 'glance' else None
+        ini.write(path(project, name), options)
+        if project in PASTE:
+            source, target = PASTE[project]
+            shutil.copy(os.path.join(sys.prefix, 'etc', source),
+                        path(project, target))
+    devstack_config(scheduler=True)
+
+
+def write_compute(host, address, state_dir, instances_path, cpu):
+    conf = path('nova', 'nova-%s.conf' % host)
+    ini.write(conf, nova_compute(host, address, state_dir, instances_path))
+    env = {'POWERKVM_STATIC_%s' % name.split('static_')[1].upper(): str(v)
+           for name, v in cpu.items()}
+    devstack_config(compute_conf=conf, env=env)
+    return conf
+
+
+def devstack_config(scheduler=False, compute_conf=None, env=None):
+    """Run the devstack plugin's configure functions over nova's files."""
+    environ = dict(os.environ, **(env or {}))
+    environ.update(NOVA_CONF=path('nova'), REPOSITORY=REPOSITORY,
+                   POWERKVM_HOST_MODE='emulated',
+                   POWERKVM_HOST_PROBE='static',
+                   PYTHON=sys.executable)
+    steps = ['configure_powerkvm_scheduler'] if scheduler else []
+    if compute_conf:
+        environ['NOVA_CPU_CONF'] = compute_conf
+        steps += ['configure_powerkvm_nova', 'configure_powerkvm_cpu']
+    subprocess.run(['bash', os.path.join(os.path.dirname(__file__),
+                                         'devstack_config.sh')] + steps,
+                   env=environ, check=True, timeout=120)

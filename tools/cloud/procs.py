@@ -1,0 +1,150 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The cloud's processes: started with a mark, found by it, stopped.
+
+Each service runs in a session of its own with PKVM_CLOUD_SERVICE=<name> in
+its environment, which its children inherit: 'down' finds every one of
+them that way, even those a killed 'up' had no time to record, and never a
+process of anything else.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from tools.cloud import layout
+
+MARK = 'PKVM_CLOUD_SERVICE'
+
+
+class CloudError(Exception):
+    """The cloud cannot be brought up or down; the message says why."""
+
+
+def log_path(name):
+    return os.path.join(layout.LOG_DIR, '%s.log' % name)
+
+
+def start(name, argv, env=None, wrap=None):
+    """Start argv as service name, its output in its log.
+
+    :param wrap: a function of the argv giving the one to run (nsenter
+        into a host), or None
+    """
+    os.makedirs(layout.LOG_DIR, exist_ok=True)
+    environ = dict(os.environ, **(env or {}))
+    environ[MARK] = name
+    with open(log_path(name), 'ab') as log:
+        return subprocess.Popen(
+            wrap(argv) if wrap else argv, env=environ,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+
+def marked():
+    """{pid: service name} of every process with the cloud's mark."""
+    found = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/environ' % entry, 'rb') as f:
+                environ = f.read().split(b'\0')
+        except OSError:
+            continue
+        for item in environ:
+            if item.startswith(MARK.encode() + b'='):
+                found[int(entry)] = item.split(b'=', 1)[1].decode()
+                break
+    return found
+
+
+def services():
+    """The names of the services that run (a process has their mark)."""
+    return set(marked().values())
+
+
+def stop_all(timeout=20):
+    """SIGTERM every marked process, SIGKILL what outlives timeout."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = marked()
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while marked() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not marked():
+            return
+    raise CloudError('processes outlive SIGKILL: %s' % marked())
+
+
+def wait_for(what, predicate, timeout, log=None):
+    """Until predicate() is true; else CloudError with log's tail."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise CloudError('%s not ready after %d s%s' % (
+                what, timeout, (':\n' + tail(log)) if log else ''))
+        time.sleep(0.5)
+
+
+def process_alive(process):
+    if process.poll() is not None:
+        raise CloudError('%s exited with %d' % (
+            ' '.join(process.args[:3]), process.returncode))
+    return True
+
+
+def answers_http(url):
+    """Whether url answers HTTP at all (any status: it is up)."""
+    try:
+        urllib.request.urlopen(url, timeout=5).close()
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def listens(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def tail(path, lines=30):
+    try:
+        with open(path, errors='replace') as f:
+            return ''.join(f.readlines()[-lines:])
+    except OSError as e:
+        return '(no log: %s)' % e
+
+
+def run(argv, what=None, timeout=600, **kwargs):
+    """subprocess.run(argv); CloudError with its output when it fails."""
+    done = subprocess.run(argv, capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+    if done.returncode:
+        raise CloudError('%s failed (%d): %s' % (
+            what or ' '.join(argv[:3]), done.returncode,
+            (done.stderr or done.stdout)[-3000:]))
+    return done.stdout
