@@ -51,6 +51,12 @@ def leftovers(server_id):
 def images(test):
     """The LE Linux test guest and the BE guest, uploaded once per run."""
     if not _IMAGES:
+        # those an earlier run of this cloud uploaded
+        known = {i['Name']: i['ID'] for i in test.openstack('image', 'list')}
+        if 'pkvm-ppc64-blank' in known and 'pkvm-ppc64el-linux' in known:
+            _IMAGES.update(le=known['pkvm-ppc64el-linux'],
+                           be=known['pkvm-ppc64-blank'])
+            return _IMAGES
         guest = base.GUEST_DIR
         kernel = test.openstack(
             'image', 'create', '--disk-format', 'aki', '--container-format',
@@ -159,9 +165,16 @@ class ServersTestCase(base.CloudTestCase):
                 self.images[image], '--nic', 'none']
         if host:
             argv += ['--host', host]
-        server = self.openstack(*(argv + [self.prefix + name]))
-        self.addCleanup(self.delete_server, server['id'])
+        name = self.prefix + name
+        # a server the API made before the client failed is deleted too
+        self.addCleanup(self.delete_named, name)
+        server = self.openstack(*(argv + [name]))
         return self.wait_for_server(server['id'], wait)
+
+    def delete_named(self, name):
+        for server in self.openstack('server', 'list', '--name',
+                                     '^%s$' % name):
+            self.delete_server(server['ID'])
 
     def delete_server(self, server_id):
         try:
@@ -196,29 +209,31 @@ class ServersTestCase(base.CloudTestCase):
     def test_lifecycle_through_the_cli(self):
         server = self.create_server('life', 'le')
         booted = 'POWERKVM-GUEST-BOOTED arch=ppc64le'
-        boots = self.wait_for_console(server, booted).count(booted)
+        log = self.wait_for_console(server, booted)
         first_host = self.host_of(server)
 
         self.openstack('server', 'reboot', '--hard', '--wait', server['id'],
                        parse=False)
-        self.wait_for_console(server, booted, count=boots + 1)
+        self.wait_for_console(server, booted, after=log)
 
         self.openstack('server', 'stop', server['id'], parse=False)
         self.wait_for_server(server['id'], ('SHUTOFF',))
         self.openstack('server', 'start', server['id'], parse=False)
         self.wait_for_server(server['id'])
 
+        # --wait prints its progress where the JSON would be: it is read
+        # with 'show' instead
         self.openstack('server', 'rebuild', '--wait', '--image',
-                       self.images['le'], server['id'])
+                       self.images['le'], server['id'], parse=False)
         self.assertEqual(first_host, self.host_of(
             self.wait_for_server(server['id'])))
 
-        snapshot = self.openstack('server', 'image', 'create', '--wait',
+        snapshot = self.openstack('server', 'image', 'create',
                                   '--name', self.prefix + 'snap',
                                   server['id'])
         self.addCleanup(self.openstack, 'image', 'delete', snapshot['id'],
                         parse=False)
-        image = self.openstack('image', 'show', snapshot['id'])
+        image = self.wait_for_image(snapshot['id'])
         self.assertEqual('ppc64le',
                          image['properties'].get('hw_architecture'))
 
@@ -243,13 +258,30 @@ class ServersTestCase(base.CloudTestCase):
                        parse=False)
         self.assertEqual({}, leftovers(server['id']))
 
-    def wait_for_console(self, server, text, count=1,
+    def wait_for_image(self, image_id, timeout=base.BOOT_TIMEOUT):
+        deadline = base.time.monotonic() + timeout
+        while True:
+            image = self.openstack('image', 'show', image_id)
+            if image['status'] == 'active':
+                return image
+            if base.time.monotonic() > deadline:
+                self.fail('image %s is %s after %d s' % (
+                    image_id, image['status'], timeout))
+            base.time.sleep(2)
+
+    def wait_for_console(self, server, text, after='',
                          timeout=base.BOOT_TIMEOUT):
+        """The console log once text is on it (after the log after).
+
+        A domain defined again (hard reboot) may start a new log or append
+        to the old one: what is new is what follows after, or all.
+        """
         deadline = base.time.monotonic() + timeout
         while True:
             log = self.openstack('console', 'log', 'show', server['id'],
                                  parse=False)
-            if log.count(text) >= count:
+            new = log[len(after):] if log.startswith(after) else log
+            if text in new:
                 return log
             if base.time.monotonic() > deadline:
                 self.fail('%r not on the console of %s after %d s; its end:'

@@ -62,12 +62,14 @@ def up():
     configs.write_controller()
     mariadb.start()
     _message_bus()
-    _keystone()
+    # Each service's schema needs only the database, and its programs
+    # spend most of their time importing: all at once.
+    procs.parallel(_keystone_setup, _glance_schema, _placement_schema,
+                   _neutron_schema, _nova_schema)
+    start_api('keystone')
     _catalogue()
-    _glance()
-    _placement()
-    _neutron()
-    _nova()
+    procs.parallel(lambda: start_api('glance'),
+                   lambda: start_api('placement'), _neutron, _nova)
 
 
 def _message_bus():
@@ -122,23 +124,24 @@ def consumed_queues():
             if len(fields) == 2 and fields[1].isdigit() and int(fields[1])}
 
 
-def _keystone():
+def _keystone_setup():
     conf = configs.path('keystone')
     keys = os.path.dirname(conf)
     for directory in ('fernet', 'credential'):
         os.makedirs(os.path.join(keys, directory), exist_ok=True)
-    manage(['keystone-manage', '--config-file', conf, 'db_sync'])
-    manage(['keystone-manage', '--config-file', conf, 'fernet_setup',
-            '--keystone-user', 'root', '--keystone-group', 'root'])
-    manage(['keystone-manage', '--config-file', conf, 'credential_setup',
-            '--keystone-user', 'root', '--keystone-group', 'root'])
+    keystone = ['keystone-manage', '--config-file', conf]
+    procs.parallel(
+        lambda: manage(keystone + ['db_sync']),
+        lambda: manage(keystone + ['fernet_setup', '--keystone-user', 'root',
+                                   '--keystone-group', 'root']),
+        lambda: manage(keystone + ['credential_setup', '--keystone-user',
+                                   'root', '--keystone-group', 'root']))
     url = layout.url('keystone')
-    manage(['keystone-manage', '--config-file', conf, 'bootstrap',
-            '--bootstrap-password', layout.PASSWORD,
-            '--bootstrap-admin-url', url, '--bootstrap-internal-url', url,
-            '--bootstrap-public-url', url,
-            '--bootstrap-region-id', layout.REGION])
-    start_api('keystone')
+    manage(keystone + ['bootstrap', '--bootstrap-password', layout.PASSWORD,
+                       '--bootstrap-admin-url', url,
+                       '--bootstrap-internal-url', url,
+                       '--bootstrap-public-url', url,
+                       '--bootstrap-region-id', layout.REGION])
 
 
 def connection():
@@ -184,21 +187,22 @@ def _catalogue():
                 url=layout.url(api), region_id=layout.REGION)
 
 
-def _glance():
+def _glance_schema():
     manage(['glance-manage', '--config-file', configs.path(
         'glance', 'glance-api.conf'), 'db_sync'])
-    start_api('glance')
 
 
-def _placement():
+def _placement_schema():
     manage(['placement-manage', '--config-file', configs.path('placement'),
             'db', 'sync'])
-    start_api('placement')
+
+
+def _neutron_schema():
+    manage(['neutron-db-manage', '--config-file', configs.path('neutron'),
+            'upgrade', 'heads'])
 
 
 def _neutron():
-    conf = configs.path('neutron')
-    manage(['neutron-db-manage', '--config-file', conf, 'upgrade', 'heads'])
     start_api('neutron')
     # neutron's GET /ports reads the Port model's backrefs before its
     # first query (db_base_plugin_v2.get_ports: Port.port_forwardings), and
@@ -206,24 +210,27 @@ def _neutron():
     # API process fails nova's first port listing with an AttributeError.
     # Any other listing first configures them.
     list(connection().network.networks())
-    start_daemon('neutron-rpc-server',
-                 ['neutron-rpc-server', '--config-file', conf], 'q-plugin')
+    start_daemon('neutron-rpc-server', ['neutron-rpc-server',
+                                        '--config-file',
+                                        configs.path('neutron')], 'q-plugin')
+
+
+def _nova_schema():
+    """The API database, cell0 and cell1 mapped, both cells' schemas."""
+    conf = ['nova-manage', '--config-file', configs.path('nova')]
+    manage(conf + ['api_db', 'sync'])
+    manage(conf + ['cell_v2', 'map_cell0', '--database_connection',
+                   layout.db_url('nova_cell0')])
+    manage(conf + ['cell_v2', 'create_cell', '--name', 'cell1'])
+    # cell1's schema ([database] connection), and cell0's
+    manage(conf + ['db', 'sync'])
 
 
 def _nova():
     conf = ['--config-file', configs.path('nova')]
-    manage(['nova-manage'] + conf + ['api_db', 'sync'])
-    cells = manage(['nova-manage'] + conf + ['cell_v2', 'list_cells'])
-    if ' cell0 ' not in cells:
-        manage(['nova-manage'] + conf + [
-            'cell_v2', 'map_cell0', '--database_connection',
-            layout.db_url('nova_cell0')])
-    if ' cell1 ' not in cells:
-        manage(['nova-manage'] + conf + [
-            'cell_v2', 'create_cell', '--name', 'cell1', '--verbose'])
-    manage(['nova-manage'] + conf + ['db', 'sync'])
-    start_api('nova')
-    start_api('nova-metadata')
-    for service, topic in (('nova-conductor', 'conductor'),
-                           ('nova-scheduler', 'scheduler')):
-        start_daemon(service, [service] + conf, topic, env=NOVA_ENV)
+    procs.parallel(
+        lambda: start_api('nova'), lambda: start_api('nova-metadata'),
+        lambda: start_daemon('nova-conductor', ['nova-conductor'] + conf,
+                             'conductor', env=NOVA_ENV),
+        lambda: start_daemon('nova-scheduler', ['nova-scheduler'] + conf,
+                             'scheduler', env=NOVA_ENV))

@@ -18,6 +18,7 @@ them that way, even those a killed 'up' had no time to record, and never a
 process of anything else.
 """
 
+import concurrent.futures
 import os
 import signal
 import socket
@@ -137,6 +138,13 @@ def tail(path, lines=30):
             return ''.join(f.readlines()[-lines:])
     except OSError as e:
         return '(no log: %s)' % e
+
+
+def parallel(*steps):
+    """Run the functions steps at once; raise the first one's error."""
+    with concurrent.futures.ThreadPoolExecutor(len(steps)) as pool:
+        for future in [pool.submit(step) for step in steps]:
+            future.result()
 
 
 def run(argv, what=None, timeout=600, **kwargs):
