@@ -12,9 +12,13 @@
 
 """The cloud through the openstack CLI: hosts, flavors, images, servers."""
 
+import contextlib
 import os
 
+import libvirt
+
 from tests.cloud import base
+from tests.hypervisor import guest_console
 from tools.cloud import computes
 from tools.cloud import layout
 
@@ -207,7 +211,7 @@ class ServersTestCase(base.CloudTestCase):
         self.assertEqual(P8_SPLIT, self.host_of(server))
 
     def test_lifecycle_through_the_cli(self):
-        server = self.create_server('life', 'le')
+        server = self.create_server('life', 'le', host=P9)
         booted = 'POWERKVM-GUEST-BOOTED arch=ppc64le'
         log = self.wait_for_console(server, booted)
         first_host = self.host_of(server)
@@ -237,26 +241,45 @@ class ServersTestCase(base.CloudTestCase):
         self.assertEqual('ppc64le',
                          image['properties'].get('hw_architecture'))
 
-        # cold migration: nova copies the disk to the other host over ssh
-        self.openstack('server', 'migrate', '--wait', server['id'],
+        # cold migration, POWER9 to POWER8: nova copies the disk to the
+        # other host over ssh
+        self.openstack('--os-compute-api-version', HOST_VERSION, 'server',
+                       'migrate', '--host', P8, '--wait', server['id'],
                        parse=False)
         self.wait_for_server(server['id'], ('VERIFY_RESIZE',))
         self.openstack('server', 'resize', 'confirm', server['id'],
                        parse=False)
         moved = self.wait_for_server(server['id'])
-        self.assertNotEqual(first_host, self.host_of(moved))
+        self.assertEqual(P8, self.host_of(moved))
+        self.wait_for_console(moved, booted)
+        before = self.uptime(moved)
 
-        # live migration: block migration (each host has its own disks)
-        self.openstack('server', 'migrate', '--live-migration',
+        # live migration, POWER8 to POWER9, with block migration (each host
+        # has its own disks); guests run as POWER8 (cpu_compat_mode)
+        self.openstack('--os-compute-api-version', HOST_VERSION, 'server',
+                       'migrate', '--live-migration', '--host', P9,
                        '--block-migration', '--wait', server['id'],
                        parse=False)
         live = self.wait_for_server(server['id'])
-        self.assertNotEqual(self.host_of(moved), self.host_of(live))
-        self.wait_for_console(live, booted)
+        self.assertEqual(P9, self.host_of(live))
+        # the same guest, running on: its clock went on
+        self.assertGreater(self.uptime(live), before)
 
         self.openstack('server', 'delete', '--wait', server['id'],
                        parse=False)
         self.assertEqual({}, leftovers(server['id']))
+
+    def uptime(self, server):
+        """The guest's uptime, in its answer on its console.
+
+        The servers have no network: the test asks the guest through its
+        host's libvirtd (tests/hypervisor/guest_console), as an operator
+        would with 'virsh console' on the host.
+        """
+        hosts = computes.attach()
+        host = self.host_of(server)
+        with contextlib.closing(libvirt.open(hosts.uri(host))) as conn:
+            return guest_console.ping(conn.lookupByUUIDString(server['id']))
 
     def wait_for_image(self, image_id, timeout=base.BOOT_TIMEOUT):
         deadline = base.time.monotonic() + timeout

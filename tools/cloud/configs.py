@@ -161,7 +161,7 @@ def nova():
     }
 
 
-def nova_compute(host, address, state_dir, instances_path):
+def nova_compute(host, address, state_dir, instances_path, cpu):
     """nova.conf of host's nova-compute."""
     privsep = '%s --config-file %s' % (
         os.path.join(layout.BIN_DIR, 'privsep-helper'),
@@ -182,6 +182,13 @@ def nova_compute(host, address, state_dir, instances_path):
             'graceful_shutdown_timeout': 5,
         },
         'libvirt': {'live_migration_scheme': 'tcp'},
+        'powerkvm': {
+            # QEMU emulates the host's generation; guests run as POWER8
+            # processors, so they move between the generations both ways,
+            # as doc/migration.md has a cloud of both set it
+            'emulated_cpu_model': cpu['static_generation'],
+            'cpu_compat_mode': 'POWER8',
+        },
         'placement': _client('placement'),
         'neutron': _client('neutron'),
         'service_user': dict(_client('nova'), send_service_user_token=True),
@@ -214,7 +221,8 @@ def write_controller():
 
 def write_compute(host, address, state_dir, instances_path, cpu):
     conf = path('nova', 'nova-%s.conf' % host)
-    ini.write(conf, nova_compute(host, address, state_dir, instances_path))
+    ini.write(conf, nova_compute(host, address, state_dir, instances_path,
+                                 cpu))
     env = {'POWERKVM_STATIC_%s' % name.split('static_')[1].upper(): str(v)
            for name, v in cpu.items()}
     devstack_config(compute_conf=conf, env=env)
