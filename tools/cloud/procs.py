@@ -13,9 +13,13 @@
 """The cloud's processes: started with a mark, found by it, stopped.
 
 Each service runs in a session of its own with PKVM_CLOUD_SERVICE=<name> in
-its environment, which its children inherit: 'down' finds every one of
-them that way, even those a killed 'up' had no time to record, and never a
-process of anything else.
+its environment, which its children inherit: 'down' finds them that way,
+even those a killed 'up' had no time to record, and never a process of
+anything else. A process that sets its title (oslo.service's and
+cotyledon's workers, through setproctitle) may write over the memory
+/proc/<pid>/environ shows, and lose the mark: each session is also
+recorded as it starts, and its members are found by their session id,
+which the kernel never gives another process while one of them lives.
 """
 
 import concurrent.futures
@@ -40,6 +44,10 @@ def log_path(name):
     return os.path.join(layout.LOG_DIR, '%s.log' % name)
 
 
+def sessions_path():
+    return os.path.join(layout.RUN_DIR, 'sessions')
+
+
 def start(name, argv, env=None, wrap=None):
     """Start argv as service name, its output in its log.
 
@@ -47,20 +55,68 @@ def start(name, argv, env=None, wrap=None):
         into a host), or None
     """
     os.makedirs(layout.LOG_DIR, exist_ok=True)
+    os.makedirs(layout.RUN_DIR, exist_ok=True)
     environ = dict(os.environ, **(env or {}))
     environ[MARK] = name
     with open(log_path(name), 'ab') as log:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             wrap(argv) if wrap else argv, env=environ,
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
+    stat = _stat(process.pid)
+    with open(sessions_path(), 'a') as f:
+        f.write('%d %s %s\n' % (process.pid, stat[1] if stat else '-', name))
+    return process
+
+
+def _stat(pid):
+    """(session id, start time) of pid, or None once it is gone.
+
+    A zombie is gone: it waits only for its parent to read its status.
+    """
+    try:
+        with open('/proc/%s/stat' % pid) as f:
+            # after "pid (comm) ": state ppid pgrp session ... starttime
+            fields = f.read().rsplit(')', 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] == 'Z':
+        return None
+    return int(fields[3]), fields[19]
+
+
+def _recorded():
+    """{session id: name} of the sessions start() recorded.
+
+    A leader alive with another start time is another process that got the
+    pid once the session had ended: not the cloud's.
+    """
+    sessions = {}
+    try:
+        with open(sessions_path()) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return sessions
+    for line in lines:
+        pid, started, name = line.split(' ', 2)
+        leader = _stat(pid)
+        if leader is None or leader[1] == started:
+            sessions[int(pid)] = name
+    return sessions
 
 
 def marked():
-    """{pid: service name} of every process with the cloud's mark."""
+    """{pid: service name} of every process of the cloud."""
     found = {}
+    sessions = _recorded()
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
+            continue
+        stat = _stat(entry)
+        if stat is None:
+            continue
+        if stat[0] in sessions:
+            found[int(entry)] = sessions[stat[0]]
             continue
         try:
             with open('/proc/%s/environ' % entry, 'rb') as f:
