@@ -51,6 +51,12 @@ def down(quiet=False):
         control.message_bus_down()
     except procs.CloudError:
         pass  # never made, or already gone
+    # what no mark or session found: a process started with the cloud's
+    # configuration or data (not one that reads its logs)
+    left = procs.naming(layout.ETC_DIR, layout.DATA_DIR)
+    if left:
+        raise procs.CloudError('processes of the cloud outlive down: %s'
+                               % left)
     shutil.rmtree(layout.STATE_DIR, ignore_errors=True)
     if not quiet:
         print('cloud: down; nothing of it is left')

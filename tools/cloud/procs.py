@@ -130,6 +130,23 @@ def marked():
     return found
 
 
+def naming(*texts):
+    """{pid: command line} of processes whose command line has a text."""
+    found = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                    cmdline = f.read().replace(b'\0', b' ').decode(
+                        errors='replace')
+            except OSError:
+                continue
+            if (any(text in cmdline for text in texts)
+                    and _stat(entry) is not None):
+                found[int(entry)] = cmdline[:200]
+    return found
+
+
 def services():
     """The names of the services that run (a process has their mark)."""
     return set(marked().values())
