@@ -77,17 +77,3 @@ class CloudTestCase(testtools.TestCase):
                 self.fail('server %s is %s after %d s, not %s' % (
                     server_id, server['status'], timeout, statuses))
             time.sleep(2)
-
-    def wait_until_gone(self, server_id, timeout=120):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.openstack('server', 'show', server_id)
-            except CommandFailed as e:
-                if 'No Server found' in e.stderr or 'not found' in e.stderr:
-                    return
-                raise
-            if time.monotonic() > deadline:
-                self.fail('server %s not deleted after %d s'
-                          % (server_id, timeout))
-            time.sleep(2)
