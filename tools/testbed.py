@@ -223,10 +223,7 @@ class TestBed(object):
         made in the switch, its peer straight in the root namespace (that
         of pid 1); it goes with the switch's namespace when down() ends it.
         """
-        port = 'port-root'
-        self._in(SWITCH, 'ip', 'link', 'add', port, 'type', 'veth', 'peer',
-                 'name', link, 'netns', '1')
-        self._in(SWITCH, 'ip', 'link', 'set', port, 'master', BRIDGE, 'up')
+        self._plug('port-root', link, 1)
         _call(['ip', 'address', 'add', '%s/%d' % (address, PREFIX_LENGTH),
                'dev', link])
         _call(['ip', 'link', 'set', link, 'up'])
@@ -324,17 +321,23 @@ class TestBed(object):
 
     def _connect(self, host):
         """Plug host into the switch: its eth0, the bridge's portN."""
-        port = 'port%d' % self.hosts.index(host)
-        # Made in the switch with its peer straight in the host: the pair
-        # never exists in the root namespace.
-        self._in(SWITCH, 'ip', 'link', 'add', port, 'type', 'veth', 'peer',
-                 'name', 'eth0', 'netns', str(self._holders[host]))
-        self._in(SWITCH, 'ip', 'link', 'set', port, 'master', BRIDGE, 'up')
+        self._plug('port%d' % self.hosts.index(host), 'eth0',
+                   self._holders[host])
         self._in(host, 'hostname', host)
         self._in(host, 'ip', 'link', 'set', 'lo', 'up')
         self._in(host, 'ip', 'address', 'add',
                  '%s/%d' % (self.address(host), PREFIX_LENGTH), 'dev', 'eth0')
         self._in(host, 'ip', 'link', 'set', 'eth0', 'up')
+
+    def _plug(self, port, peer, netns_pid):
+        """A veth pair: port on the switch's bridge, peer in netns_pid's.
+
+        Made in the switch with its peer straight in the other namespace:
+        the pair never exists in the root namespace unless it is the other.
+        """
+        self._in(SWITCH, 'ip', 'link', 'add', port, 'type', 'veth', 'peer',
+                 'name', peer, 'netns', str(netns_pid))
+        self._in(SWITCH, 'ip', 'link', 'set', port, 'master', BRIDGE, 'up')
 
     def _write_host_files(self, host):
         root = self._host_dir(host)

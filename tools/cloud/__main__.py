@@ -43,9 +43,7 @@ def up():
 def down(quiet=False):
     """Stop every service and host; remove every file, user and vhost."""
     procs.stop_all()
-    hosts = computes.attach()
-    if hosts is not None:
-        hosts.down()
+    # finds the bed's holders and data from its state directory
     computes.bed().down()
     try:
         control.message_bus_down()

@@ -162,19 +162,16 @@ def _catalogue():
                or cloud.identity.create_project(name='service',
                                                 domain_id='default'))
     admin = cloud.identity.find_role('admin')
+    # nova's service token needs the service role
+    service = (cloud.identity.find_role('service')
+               or cloud.identity.create_role(name='service'))
     for name in SERVICE_USERS:
         user = (cloud.identity.find_user(name, domain_id='default')
                 or cloud.identity.create_user(
                     name=name, password=layout.PASSWORD,
                     domain_id='default', default_project_id=project.id))
-        cloud.identity.assign_project_role_to_user(project, user, admin)
-    # nova's service token needs the service role
-    service = (cloud.identity.find_role('service')
-               or cloud.identity.create_role(name='service'))
-    for name in SERVICE_USERS:
-        cloud.identity.assign_project_role_to_user(
-            project, cloud.identity.find_user(name, domain_id='default'),
-            service)
+        for role in (admin, service):
+            cloud.identity.assign_project_role_to_user(project, user, role)
     for api, (_port, _module, kind, _path) in layout.APIS.items():
         if kind is None or kind == 'identity':
             continue
