@@ -20,6 +20,7 @@ left after down(), also when the process that made it was killed.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -239,11 +240,23 @@ class TestBedTestCase(testtools.TestCase):
 
 
 def _machine():
-    """What the bed must not leave: root namespace links, netns, mounts."""
-    links = {line.split(':')[1].strip().split('@')[0]
-             for line in _output('ip', '-o', 'link').splitlines()}
+    """What of the bed's could be left in the machine's namespaces.
+
+    Only the bed's own names: its switch ports and bridge, mounts over the
+    libvirt paths it bind-mounts in its hosts or under its directories, and
+    named netns. Other work on the machine (a cloud up or down, a VM
+    started) changes other links and mounts and is none of this test's.
+    """
+    port = re.compile(r'(port\d+|%s)$' % re.escape(testbed.BRIDGE))
+    links = {name for name in (
+        line.split(':')[1].strip().split('@')[0]
+        for line in _output('ip', '-o', 'link').splitlines())
+        if port.match(name)}
+    watched = tuple(target for _name, target in testbed.LIBVIRT_DIRS)
     with open('/proc/self/mountinfo') as f:
-        mounts = {line.split()[4] for line in f}
+        mounts = sorted(point for point in (line.split()[4] for line in f)
+                        if point in watched
+                        or point.startswith((STATE_DIR, DATA_DIR)))
     return {'links': links, 'netns': _output('ip', 'netns', 'list'),
             'mounts': mounts}
 
