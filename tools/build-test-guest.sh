@@ -14,7 +14,9 @@ set -euo pipefail
 OUTDIR=${1:-${POWERKVM_GUEST_DIR:-$HOME/.cache/powerkvm-nova/guest}}
 ARCH=ppc64el
 # Kernel config symbol:module pairs the guest needs to see a virtio disk.
-NEEDED="VIRTIO_PCI:virtio_pci VIRTIO_BLK:virtio_blk"
+# virtio_net and IPv6: a guest with a NIC brings it up, and answers on its
+# link-local address (tools/cloud's data plane test)
+NEEDED="VIRTIO_PCI:virtio_pci VIRTIO_BLK:virtio_blk VIRTIO_NET:virtio_net IPV6:ipv6"
 
 die() {
     echo "build-test-guest: $*" >&2
@@ -26,7 +28,8 @@ sudo=()
 
 # What the guest does; a guest built by an older version is built again.
 # 2: answers console pings.
-GUEST_VERSION=2
+# 3: brings up its NIC, if it has one.
+GUEST_VERSION=3
 
 # Fast path: outputs exist, of this version, and the checksummed ones are
 # intact. disk.raw is not summed because the guest writes to it.
@@ -133,6 +136,13 @@ while read -r m; do
     insmod "/lib/modules/$m.ko" || echo "insmod $m failed"
 done </etc/modules
 echo "POWERKVM-GUEST-BOOTED arch=$(uname -m)"
+# A NIC up gets its IPv6 link-local address (from its MAC), which answers
+# pings from the guest's network without DHCP or an agent in the guest.
+for nic in /sys/class/net/eth*; do
+    [ -e "$nic" ] || continue
+    ip link set "${nic##*/}" up &&
+        echo "POWERKVM-NIC-UP ${nic##*/} $(cat "$nic/address")"
+done
 
 fail() { echo "POWERKVM-DISK-WRITE-FAILED $*"; }
 rd() { dd if="$disk" bs=512 count=1 2>/dev/null | tr -d '\000' | head -n 1; }

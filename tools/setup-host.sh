@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages=(
     libvirt-daemon-system libvirt-dev qemu-system-ppc qemu-utils bindfs
     rabbitmq-server
-    mariadb-server openssh-server
+    mariadb-server openssh-server openvswitch-switch iputils-ping
     pkg-config gcc cpio xz-utils iproute2 git
     xorriso
 )

@@ -228,6 +228,16 @@ class TestBed(object):
                'dev', link])
         _call(['ip', 'link', 'set', link, 'up'])
 
+    def plug_host(self, host, link):
+        """A second link of host into the switch, up, with no address.
+
+        Opt-in, for a data plane beside the hosts' own network: a cloud's
+        provider network (tools/cloud) on the same switch.
+        """
+        self._plug('data%d' % self.hosts.index(host), link,
+                   self._holders[host])
+        self._in(host, 'ip', 'link', 'set', link, 'up')
+
     def _nsenter(self, name, argv, namespaces=None):
         if name not in self._holders:
             raise TestBedError('%s is not part of the running bed in %s'

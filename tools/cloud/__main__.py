@@ -65,7 +65,9 @@ def status():
     running = procs.services()
     expected = (['mariadb'] + list(layout.APIS) +
                 ['neutron-rpc-server', 'nova-conductor', 'nova-scheduler'] +
-                ['nova-compute-%s' % h for h in layout.COMPUTES])
+                ['%s-%s' % (service, host) for host in layout.COMPUTES
+                 for service in ('ovsdb-server', 'ovs-vswitchd',
+                                 'neutron-ovs-agent', 'nova-compute')])
     for name in expected:
         print('%-24s %s' % (name, 'running' if name in running else 'DOWN'))
     hosts = computes.attach()

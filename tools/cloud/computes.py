@@ -25,6 +25,7 @@ import time
 from tools.cloud import configs
 from tools.cloud import control
 from tools.cloud import layout
+from tools.cloud import network
 from tools.cloud import procs
 from tools import testbed
 
@@ -79,6 +80,8 @@ def up(hosts):
     _keys()
     for host, cpu in layout.COMPUTES.items():
         _sshd(hosts, host)
+        network.switch_up(hosts, host)
+        network.agent_up(hosts, host)
         state = os.path.join(layout.DATA_DIR, 'compute', host)
         os.makedirs(os.path.join(state, 'locks'), exist_ok=True)
         conf = configs.write_compute(host, hosts.address(host), state,
@@ -88,6 +91,8 @@ def up(hosts):
                     env=control.NOVA_ENV,
                     wrap=lambda argv, host=host: hosts.command(host, argv))
     _wait_for_services()
+    network.wait_for_agents()
+    network.provider_network()
     control.manage(['nova-manage', '--config-file', configs.path('nova'),
                     'cell_v2', 'discover_hosts', '--verbose'])
 

@@ -129,7 +129,7 @@ def neutron():
         'ml2': {'type_drivers': 'flat', 'tenant_network_types': '',
                 'mechanism_drivers': 'openvswitch',
                 'extension_drivers': 'port_security'},
-        'ml2_type_flat': {'flat_networks': '*'},
+        'ml2_type_flat': {'flat_networks': layout.PHYSNET},
         'securitygroup': {'firewall_driver': 'noop'},
     }
 
@@ -177,6 +177,11 @@ def nova_compute(host, address, state_dir, instances_path, cpu):
             # nova 34's default is every 60 s; a new host's state is seen
             # sooner
             'update_resources_interval': 10,
+            # the guest's port is wired by the host's agent before the
+            # guest starts: nova waits for neutron's network-vif-plugged
+            # event and fails the build without it (nova's defaults, said)
+            'vif_plugging_is_fatal': True,
+            'vif_plugging_timeout': 300,
             # nova-compute's native threading mode does not end its
             # graceful shutdown by itself (tests/hypervisor/host_computes)
             'graceful_shutdown_timeout': 5,
@@ -201,6 +206,35 @@ def nova_compute(host, address, state_dir, instances_path, cpu):
         'vif_plug_ovs_privileged': {'helper_command': privsep},
         'vif_plug_linux_bridge_privileged': {'helper_command': privsep},
     }
+
+
+def ovs_agent(host):
+    """The configuration of host's neutron Open vSwitch agent (its only one).
+
+    Userspace datapath (netdev): this machine's kernel has no Open vSwitch
+    module (tools/cloud/network.py). The agent runs as root: no rootwrap,
+    and privsep's daemons started without sudo.
+    """
+    conf = path('neutron', 'ovs-agent-%s.ini' % host)
+    privsep = {'helper_command': '%s --config-file %s' % (
+        os.path.join(layout.BIN_DIR, 'privsep-helper'), conf)}
+    options = {
+        'DEFAULT': {'debug': True, 'host': host,
+                    'transport_url': layout.rabbit_url()},
+        'agent': {'root_helper': '', 'tunnel_types': ''},
+        'ovs': {'datapath_type': 'netdev',
+                'bridge_mappings': '%s:%s' % (layout.PHYSNET,
+                                              layout.PHYS_BRIDGE)},
+        'securitygroup': {'firewall_driver': 'noop'},
+        'oslo_concurrency': {'lock_path': os.path.join(
+            layout.DATA_DIR, 'neutron', 'locks-%s' % host)},
+    }
+    for section in ('privsep', 'privsep_dhcp_release', 'privsep_ovs_vsctl',
+                    'privsep_namespace', 'privsep_conntrack',
+                    'privsep_link'):
+        options[section] = privsep
+    ini.write(conf, options)
+    return conf
 
 
 def write_controller():

@@ -22,6 +22,15 @@ SUBNET = '198.18.1.'
 CONTROLLER = SUBNET + '1'
 CONTROLLER_LINK = 'pkvm-cloud0'
 REGION = 'RegionOne'
+# The guests' network: neutron's flat provider network on each host's
+# second link (tools/cloud/network.py), into the same switch; the
+# controller's link reaches the guests there. No DHCP: the test guest
+# answers on its IPv6 link-local address.
+PROVIDER_NETWORK = 'pkvm-net'
+PROVIDER_SUBNET = '198.18.2.0/24'
+PHYSNET = 'physnet1'
+DATA_LINK = 'eth1'
+PHYS_BRIDGE = 'br-phys'
 
 # Everything the cloud writes, so that 'down' removes it whole.
 STATE_DIR = '/var/lib/pkvm-cloud'
