@@ -12,6 +12,9 @@
 
 """The cloud finds and stops every process of its services."""
 
+import os
+import subprocess
+
 import fixtures
 import testtools
 
@@ -45,6 +48,18 @@ class ProcessesTestCase(testtools.TestCase):
         procs.stop_all()
         self.assertEqual({}, procs.marked())
         self.assertIsNotNone(service.poll())
+
+    def test_another_clouds_services_are_not_this_ones(self):
+        # a cloud up on the machine (a developer's, beside this test) marks
+        # its services with its own run directory
+        other = subprocess.Popen(
+            ['sleep', '300'], env=dict(
+                os.environ, **{procs.MARK: 'mariadb@/elsewhere/run'}))
+        self.addCleanup(other.wait)
+        self.addCleanup(other.kill)
+        service = procs.start('sleeper', ['sleep', '300'])
+        procs.wait_for('the start', lambda: _environ(other.pid) != b'', 10)
+        self.assertEqual({service.pid: 'sleeper'}, procs.marked())
 
 
 def _environ(pid):

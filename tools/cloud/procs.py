@@ -12,8 +12,9 @@
 
 """The cloud's processes: started with a mark, found by it, stopped.
 
-Each service runs in a session of its own with PKVM_CLOUD_SERVICE=<name> in
-its environment, which its children inherit: 'down' finds them that way,
+Each service runs in a session of its own with
+PKVM_CLOUD_SERVICE=<name>@<the cloud's run directory> in its environment,
+which its children inherit: 'down' finds them that way,
 even those a killed 'up' had no time to record, and never a process of
 anything else. A process that sets its title (oslo.service's and
 cotyledon's workers, through setproctitle) may write over the memory
@@ -57,7 +58,7 @@ def start(name, argv, env=None, wrap=None):
     os.makedirs(layout.LOG_DIR, exist_ok=True)
     os.makedirs(layout.RUN_DIR, exist_ok=True)
     environ = dict(os.environ, **(env or {}))
-    environ[MARK] = name
+    environ[MARK] = _mark(name)
     with open(log_path(name), 'ab') as log:
         process = subprocess.Popen(
             wrap(argv) if wrap else argv, env=environ,
@@ -67,6 +68,11 @@ def start(name, argv, env=None, wrap=None):
     with open(sessions_path(), 'a') as f:
         f.write('%d %s %s\n' % (process.pid, stat[1] if stat else '-', name))
     return process
+
+
+def _mark(name):
+    # whose, too: another cloud's (a test's) services are not this one's
+    return '%s@%s' % (name, layout.RUN_DIR)
 
 
 def _stat(pid):
@@ -109,6 +115,7 @@ def marked():
     """{pid: service name} of every process of the cloud."""
     found = {}
     sessions = _recorded()
+    suffix = _mark('').encode()
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
             continue
@@ -124,8 +131,10 @@ def marked():
         except OSError:
             continue
         for item in environ:
-            if item.startswith(MARK.encode() + b'='):
-                found[int(entry)] = item.split(b'=', 1)[1].decode()
+            if item.startswith(MARK.encode() + b'=') and \
+                    item.endswith(suffix):
+                found[int(entry)] = item.split(b'=', 1)[1][
+                    :-len(suffix)].decode()
                 break
     return found
 
