@@ -11,6 +11,8 @@ packages=(
     mariadb-server openssh-server openvswitch-switch iputils-ping
     pkg-config gcc cpio xz-utils iproute2 git
     xorriso
+    # tools/idle_kernel.py: the assembler for the idle kernel
+    binutils-powerpc64-linux-gnu
 )
 
 if [[ $(id -u) -ne 0 ]]; then
