@@ -48,6 +48,9 @@ def switch_up(hosts, host):
     hosts.plug_host(host, layout.DATA_LINK)
     data = os.path.join(layout.DATA_DIR, 'ovs', host)
     os.makedirs(data, exist_ok=True)
+    # the package's own run directory, which its service makes when it
+    # starts: on a machine where it never ran, the mount point is missing
+    hosts.run(host, ['mkdir', '-p', OVS_RUN_DIR])
     hosts.run(host, ['mount', '-t', 'tmpfs', '-o', 'size=1m,mode=755',
                      'tmpfs', OVS_RUN_DIR], capture_output=True)
     database = os.path.join(data, 'conf.db')
