@@ -30,6 +30,15 @@ GUEST_DIR = os.environ.get('POWERKVM_GUEST_DIR', os.path.expanduser(
     '~/.cache/powerkvm-nova/guest'))
 # a TCG boot of the test guest on a busy 2-core machine
 BOOT_TIMEOUT = 300
+FIGURES = os.environ.get('POWERKVM_FIGURES',
+                         '/tmp/powerkvm-cloud-figures.txt')
+
+
+def record_figure(name, value):
+    """Keep a measured figure where CI prints it from, and say it."""
+    with open(FIGURES, 'a') as f:
+        f.write('%s: %s\n' % (name, value))
+    print('%s: %s' % (name, value))
 
 
 class CommandFailed(Exception):
@@ -46,11 +55,11 @@ class CloudTestCase(testtools.TestCase):
         # a name of this test's own for what it makes
         self.prefix = 'pkvm-%s-' % uuid.uuid4().hex[:6]
 
-    def openstack(self, *argv, parse=True):
+    def openstack(self, *argv, parse=True, timeout=180):
         """The openstack CLI's output: parsed JSON, or text."""
         argv = list(argv) + (['-f', 'json'] if parse else [])
         done = subprocess.run([OPENSTACK] + argv, capture_output=True,
-                              text=True, timeout=180,
+                              text=True, timeout=timeout,
                               env=dict(os.environ, **layout.admin_env()))
         if done.returncode:
             raise CommandFailed(argv, done)
@@ -63,17 +72,32 @@ class CloudTestCase(testtools.TestCase):
                                   parse=False)
         return error.stderr
 
-    def wait_for_server(self, server_id, statuses=('ACTIVE',),
-                        timeout=BOOT_TIMEOUT):
+    def poll(self, probe, timeout, what, interval=2):
+        """probe()'s first true answer; the test fails after timeout.
+
+        :param what: a function of probe's last answer saying what was
+            awaited and what came instead, for the failure
+        """
         deadline = time.monotonic() + timeout
         while True:
-            server = self.openstack('server', 'show', server_id)
-            if server['status'] in statuses:
-                return server
-            if server['status'] == 'ERROR' and 'ERROR' not in statuses:
-                self.fail('server %s is ERROR: %s' % (
-                    server_id, server.get('fault')))
+            answer = probe()
+            if answer:
+                return answer
             if time.monotonic() > deadline:
-                self.fail('server %s is %s after %d s, not %s' % (
-                    server_id, server['status'], timeout, statuses))
-            time.sleep(2)
+                self.fail('%s after %d s' % (what(answer), timeout))
+            time.sleep(interval)
+
+    def wait_for_server(self, server_id, statuses=('ACTIVE',),
+                        timeout=BOOT_TIMEOUT):
+        last = {}
+
+        def settled():
+            last.update(self.openstack('server', 'show', server_id))
+            if last['status'] == 'ERROR' and 'ERROR' not in statuses:
+                self.fail('server %s is ERROR: %s' % (server_id,
+                                                      last.get('fault')))
+            return dict(last) if last['status'] in statuses else None
+
+        return self.poll(settled, timeout, lambda _answer: (
+            'server %s is %s, not %s' % (server_id, last['status'],
+                                         statuses)))

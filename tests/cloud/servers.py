@@ -1,0 +1,245 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Servers in the cloud, and what an operator checks of them: the console,
+the guest's port and its network, what is left on the hosts."""
+
+import contextlib
+import os
+import subprocess
+
+import libvirt
+
+from tests.cloud import base
+from tests.hypervisor import guest_console
+from tools.cloud import computes
+from tools.cloud import layout
+
+# Where compute API 2.74 lets an admin name the host (--host).
+HOST_VERSION = '2.74'
+BOOTED = 'POWERKVM-GUEST-BOOTED arch=ppc64le'
+NIC_UP = 'POWERKVM-NIC-UP eth0 '
+
+_IMAGES = {}
+
+
+def images(test):
+    """The LE Linux test guest and the BE guest, uploaded once per run."""
+    if not _IMAGES:
+        # those an earlier run of this cloud uploaded
+        known = {i['Name']: i['ID'] for i in test.openstack('image', 'list')}
+        if 'pkvm-ppc64-blank' in known and 'pkvm-ppc64el-linux' in known:
+            _IMAGES.update(le=known['pkvm-ppc64el-linux'],
+                           be=known['pkvm-ppc64-blank'])
+            return _IMAGES
+        guest = base.GUEST_DIR
+        kernel = test.openstack(
+            'image', 'create', '--disk-format', 'aki', '--container-format',
+            'aki', '--file', os.path.join(guest, 'vmlinux'),
+            'pkvm-ppc64el-vmlinux')['id']
+        ramdisk = test.openstack(
+            'image', 'create', '--disk-format', 'ari', '--container-format',
+            'ari', '--file', os.path.join(guest, 'initramfs.cpio.gz'),
+            'pkvm-ppc64el-initramfs')['id']
+        _IMAGES['le'] = test.openstack(
+            'image', 'create', '--disk-format', 'raw', '--container-format',
+            'bare', '--file', os.path.join(guest, 'disk.raw'),
+            '--property', 'hw_architecture=ppc64le',
+            '--property', 'kernel_id=%s' % kernel,
+            '--property', 'ramdisk_id=%s' % ramdisk,
+            'pkvm-ppc64el-linux')['id']
+        # a blank disk: the BE guest runs SLOF firmware and stays there
+        _IMAGES['be'] = test.openstack(
+            'image', 'create', '--disk-format', 'raw', '--container-format',
+            'bare', '--file', os.path.join(guest, 'disk.raw'),
+            '--property', 'hw_architecture=ppc64', 'pkvm-ppc64-blank')['id']
+    return _IMAGES
+
+
+def ovs_interfaces(host, **external_ids):
+    """The names of host's Open vSwitch interfaces with these external ids.
+
+    libvirt and os-vif set iface-id (the neutron port) and vm-uuid (the
+    server) on a guest's tap.
+    """
+    match = ['external_ids:%s=%s' % (k.replace('_', '-'), v)
+             for k, v in external_ids.items()]
+    return computes.attach().run(
+        host, ['ovs-vsctl', '--timeout=30', '--bare', '--columns=name',
+               'find', 'Interface'] + match,
+        capture_output=True, text=True).stdout.split()
+
+
+def leftovers(server_id):
+    """{host: what is left of a server there}: domains, files, taps."""
+    hosts = computes.attach()
+    left = {}
+    for host in layout.COMPUTES:
+        domains = hosts.run(host, ['virsh', '-c', 'qemu:///system', 'list',
+                                   '--all', '--uuid'],
+                            capture_output=True, text=True).stdout.split()
+        found = [d for d in domains if d == server_id]
+        if os.path.exists(os.path.join(hosts.host_instances_dir(host),
+                                       server_id)):
+            found.append('instance directory')
+        found += ovs_interfaces(host, vm_uuid=server_id)
+        if found:
+            left[host] = found
+    return left
+
+
+def link_local(mac):
+    """The IPv6 link-local address of a NIC with this MAC.
+
+    The modified EUI-64 interface identifier (RFC 4291, appendix A): the
+    MAC with ff:fe in its middle and its universal/local bit inverted.
+    """
+    octets = [int(octet, 16) for octet in mac.split(':')]
+    octets[0] ^= 0x02
+    eui = octets[:3] + [0xff, 0xfe] + octets[3:]
+    return 'fe80::' + ':'.join('%x' % (eui[i] << 8 | eui[i + 1])
+                               for i in range(0, 8, 2))
+
+
+class ServerTestCase(base.CloudTestCase):
+    """Makes servers on the provider network, and deletes them."""
+
+    def setUp(self):
+        super().setUp()
+        self.images = images(self)
+        self.flavor = self.make_flavor('tiny', vcpus=1, ram=512)
+
+    def make_flavor(self, name, vcpus, ram, **properties):
+        name = self.prefix + name
+        argv = ['flavor', 'create', '--vcpus', str(vcpus), '--ram', str(ram),
+                '--disk', '1']
+        for key, value in properties.items():
+            argv += ['--property', '%s=%s' % (key, value)]
+        self.openstack(*(argv + [name]))
+        self.addCleanup(self.openstack, 'flavor', 'delete', name,
+                        parse=False)
+        return name
+
+    def create_server(self, name, image, host=None, flavor=None,
+                      wait=('ACTIVE',)):
+        argv = ['--os-compute-api-version', HOST_VERSION, 'server', 'create',
+                '--flavor', flavor or self.flavor, '--image',
+                self.images[image], '--network', layout.PROVIDER_NETWORK]
+        if host:
+            argv += ['--host', host]
+        name = self.prefix + name
+        # a server the API made before the client failed is deleted too
+        self.addCleanup(self.delete_named, name)
+        server = self.openstack(*(argv + [name]))
+        return self.wait_for_server(server['id'], wait)
+
+    def delete_named(self, name):
+        for server in self.openstack('server', 'list', '--name',
+                                     '^%s$' % name):
+            self.delete_server(server['ID'])
+
+    def delete_server(self, server_id):
+        try:
+            self.openstack('server', 'delete', '--wait', server_id,
+                           parse=False)
+        except base.CommandFailed as e:
+            if 'No Server found' not in e.stderr:
+                raise
+
+    def host_of(self, server):
+        return server['OS-EXT-SRV-ATTR:host']
+
+    # -- the guest's console -------------------------------------------------
+
+    def uptime(self, server):
+        """The guest's uptime, in its answer on its console.
+
+        Asked through its host's libvirtd (tests/hypervisor/guest_console),
+        as an operator would with 'virsh console' on the host.
+        """
+        hosts = computes.attach()
+        host = self.host_of(server)
+        with contextlib.closing(libvirt.open(hosts.uri(host))) as conn:
+            return guest_console.ping(conn.lookupByUUIDString(server['id']))
+
+    def wait_for_image(self, image_id, timeout=base.BOOT_TIMEOUT):
+        def active():
+            image = self.openstack('image', 'show', image_id)
+            return image if image['status'] == 'active' else None
+
+        return self.poll(active, timeout,
+                         lambda _: 'image %s is not active' % image_id)
+
+    def wait_for_console(self, server, text, after='',
+                         timeout=base.BOOT_TIMEOUT):
+        """The console log once text is on it (after the log after).
+
+        A domain defined again (hard reboot) may start a new log or append
+        to the old one: what is new is what follows after, or all.
+        """
+        last = ['']
+
+        def printed():
+            last[0] = self.openstack('console', 'log', 'show', server['id'],
+                                     parse=False)
+            new = last[0][len(after):] if last[0].startswith(after) \
+                else last[0]
+            return last[0] if text in new else None
+
+        return self.poll(printed, timeout, lambda _: (
+            '%r not on the console of %s; its end:\n%s'
+            % (text, server['id'], last[0][-2000:])), interval=3)
+
+    # -- the guest's network -------------------------------------------------
+
+    def port_of(self, server):
+        ports = self.openstack('port', 'list', '--server', server['id'],
+                               '--long')
+        self.assertEqual(1, len(ports), ports)
+        return self.openstack('port', 'show', ports[0]['ID'])
+
+    def assert_wired(self, server):
+        """The server's port, bound and plugged on the server's host."""
+        port = self.port_of(server)
+        self.assertEqual('ACTIVE', port['status'], port)
+        self.assertEqual(self.host_of(server), port['binding_host_id'])
+        self.assertEqual('ovs', port['binding_vif_type'])
+        self.assertEqual('netdev',
+                         port['binding_vif_details']['datapath_type'])
+        taps = ovs_interfaces(self.host_of(server), iface_id=port['id'],
+                              vm_uuid=server['id'])
+        self.assertEqual(['tap' + port['id'][:11]], taps)
+        return port
+
+    def assert_answers_on_its_network(self, server,
+                                      timeout=base.BOOT_TIMEOUT):
+        """The guest answers pings from the controller on pkvm-net.
+
+        The guest's NIC up (its console says so, with its MAC), then ICMPv6
+        echo to its link-local address through the controller's link on
+        the bed's switch: the host's br-phys and br-int, its tap, the guest.
+        """
+        port = self.assert_wired(server)
+        self.wait_for_console(server, NIC_UP + port['mac_address'])
+        address = '%s%%%s' % (link_local(port['mac_address']),
+                              layout.CONTROLLER_LINK)
+        last = ['']
+
+        def answered():
+            done = subprocess.run(['ping', '-6', '-c', '1', '-W', '2',
+                                   address], capture_output=True, text=True)
+            last[0] = done.stdout + done.stderr
+            return done.returncode == 0
+
+        self.poll(answered, timeout, lambda _: (
+            'no answer from %s (server %s on %s): %s' % (
+                address, server['id'], self.host_of(server), last[0])))

@@ -1,0 +1,227 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Many boots at once, half of each endianness, through the cloud's API.
+
+nova-compute runs in native threading mode on MariaDB here, as nova's test
+harness cannot (tests/functional/test_endianness.py, BurstTestCase). The
+guests boot the idle kernel (tools/idle_kernel.py): the run is about where
+nova and the driver put guests, not about Linux booting under emulation.
+"""
+
+import concurrent.futures
+import datetime
+import os
+import queue
+import statistics
+import tempfile
+import threading
+import xml.etree.ElementTree as ElementTree
+
+import libvirt
+import openstack
+
+from tests.cloud import base
+from tests.cloud import servers
+from tools.cloud import computes
+from tools.cloud import layout
+from tools import idle_kernel
+
+BOOTS = int(os.environ.get('POWERKVM_CLOUD_BURST_BOOTS', '100'))
+# every boot ACTIVE or ERROR: 100 SLOF boots on 2 emulating cores
+SETTLE_TIMEOUT = 2400
+# an idle guest needs less than SLOF's default; 72 MiB resident each
+RAM_MB = 256
+
+
+class MixWatch:
+    """Every domain defined or started on each host, as libvirt reports it.
+
+    Each event has its host's domains looked at (their architecture in
+    their XML): a host mixed even for a moment is seen, not only at the end.
+    """
+
+    def __init__(self, hosts):
+        libvirt.virEventRegisterDefaultImpl()
+        self.mixed = []
+        self._events = queue.Queue()
+        self._stop = threading.Event()
+        self._conns = {}
+        for host in layout.COMPUTES:
+            conn = libvirt.open(hosts.uri(host))
+            conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._event,
+                host)
+            self._conns[host] = conn
+        for target in (self._loop, self._check):
+            threading.Thread(target=target, daemon=True).start()
+
+    def _event(self, conn, dom, event, detail, host):
+        # libvirt's event thread: the looking is done elsewhere
+        if event in (libvirt.VIR_DOMAIN_EVENT_DEFINED,
+                     libvirt.VIR_DOMAIN_EVENT_STARTED):
+            self._events.put(host)
+
+    def _loop(self):
+        while not self._stop.is_set():
+            libvirt.virEventRunDefaultImpl()
+
+    def _check(self):
+        while not self._stop.is_set():
+            try:
+                host = self._events.get(timeout=1)
+            except queue.Empty:
+                continue
+            arches = self.arches(host)
+            if len(set(arches.values())) > 1:
+                self.mixed.append((host, sorted(set(arches.values()))))
+
+    def arches(self, host):
+        """{domain UUID: its architecture} of every domain on host."""
+        found = {}
+        for dom in self._conns[host].listAllDomains():
+            try:
+                xml = ElementTree.fromstring(dom.XMLDesc())
+            except libvirt.libvirtError:
+                continue        # undefined meanwhile
+            found[dom.UUIDString()] = xml.find('./os/type').get('arch')
+        return found
+
+    def close(self):
+        self._stop.set()
+        for conn in self._conns.values():
+            conn.close()
+
+
+def _time(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace('Z', '+00:00'))
+
+
+class BurstTestCase(servers.ServerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conn = openstack.connect(
+            auth_url=layout.url('keystone'), username=layout.ADMIN,
+            password=layout.PASSWORD, project_name=layout.ADMIN,
+            user_domain_id='default', project_domain_id='default',
+            region_name=layout.REGION)
+        self.addCleanup(self.conn.close)
+        self.hosts = computes.attach()
+        self.watch = MixWatch(self.hosts)
+        self.addCleanup(self.watch.close)
+        self.idle = self.idle_images()
+        self.small = self.make_flavor('idle', vcpus=1, ram=RAM_MB)
+
+    def idle_images(self):
+        """{arch: image} of the idle kernel's two, on a 1 MiB disk."""
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(lambda: [os.remove(os.path.join(tmp, f))
+                                 for f in os.listdir(tmp)] and
+                        os.rmdir(tmp))
+        kernels = idle_kernel.build(tmp)
+        disk = os.path.join(tmp, 'disk.raw')
+        with open(disk, 'wb') as f:
+            f.truncate(1 << 20)
+        found = {}
+        for order, arch in (('<', 'ppc64le'), ('>', 'ppc64')):
+            kernel = self.image(['--disk-format', 'aki', '--container-format',
+                                 'aki', '--file', kernels[order]],
+                                'idle-%s-kernel' % arch)
+            found[arch] = self.image(
+                ['--disk-format', 'raw', '--container-format', 'bare',
+                 '--file', disk, '--property', 'hw_architecture=%s' % arch,
+                 '--property', 'kernel_id=%s' % kernel], 'idle-%s' % arch)
+        return found
+
+    def image(self, argv, name):
+        image = self.openstack(*(['image', 'create'] + argv +
+                                 [self.prefix + name]))['id']
+        self.addCleanup(self.openstack, 'image', 'delete', image,
+                        parse=False)
+        return image
+
+    def boot(self, arch, index):
+        flavor = self.conn.compute.find_flavor(self.small)
+        return self.conn.compute.create_server(
+            name='%sburst-%03d' % (self.prefix, index),
+            image_id=self.idle[arch], flavor_id=flavor.id,
+            networks='none').id
+
+    def settled(self, ids):
+        def done():
+            found = {s.id: s for s in self.conn.compute.servers(
+                details=True, name='^%sburst-' % self.prefix)
+                if s.id in ids}
+            if len(found) == len(ids) and all(
+                    s.status in ('ACTIVE', 'ERROR') for s in found.values()):
+                return found
+            return None
+        return self.poll(done, SETTLE_TIMEOUT,
+                         lambda _: 'servers still building', interval=5)
+
+    def allocations(self, server_id):
+        return self.conn.placement.get(
+            '/allocations/%s' % server_id).json()['allocations']
+
+    def test_concurrent_mixed_boots(self):
+        arches = ('ppc64le', 'ppc64') * (BOOTS // 2)
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            ids = list(pool.map(self.boot, arches, range(BOOTS)))
+        for server_id in ids:
+            self.addCleanup(self.delete_server, server_id)
+        found = self.settled(set(ids))
+
+        active = {i for i, s in found.items() if s.status == 'ACTIVE'}
+        self.assertTrue(active, 'no boot became ACTIVE')
+        for server in found.values():
+            if server.status == 'ERROR':
+                self.assertTrue(server.fault and server.fault['message'],
+                                server.id)
+        self.assertEqual([], self.watch.mixed)
+        domains = {}
+        for host in layout.COMPUTES:
+            arches_here = self.watch.arches(host)
+            self.assertLessEqual(len(set(arches_here.values())), 1, host)
+            domains.update({u: host for u in arches_here if u in found})
+        # a domain for each ACTIVE server, on its host; none for the others
+        self.assertEqual({i: found[i].compute_host for i in active}, domains)
+        for server_id, server in found.items():
+            self.assertEqual(server.status == 'ACTIVE',
+                             bool(self.allocations(server_id)), server_id)
+
+        launched = sorted((_time(found[i].launched_at) -
+                           _time(found[i].created_at)).total_seconds()
+                          for i in active)
+        span = (max(_time(found[i].launched_at) for i in active) -
+                min(_time(s.created_at) for s in found.values()))
+        faults = sorted({s.fault['message'][:90] for s in found.values()
+                         if s.status == 'ERROR'})
+        quantiles = statistics.quantiles(launched, n=20) if len(
+            launched) > 1 else launched * 19
+        base.record_figure('cloud burst', (
+            '%d boots, %d ACTIVE, %d ERROR; %.1f boots/min; API to ACTIVE '
+            'p50 %.1f s, p95 %.1f s; hosts ever mixed: %d; ERROR faults: %s'
+            % (BOOTS, len(active), BOOTS - len(active),
+               len(active) * 60 / span.total_seconds(),
+               statistics.median(launched), quantiles[18],
+               len({h for h, _ in self.watch.mixed}), faults)))
+
+        for server_id in ids:
+            self.conn.compute.delete_server(server_id)
+        self.poll(lambda: not any(self.conn.compute.find_server(i)
+                                  for i in ids),
+                  base.BOOT_TIMEOUT, lambda _: 'servers not deleted',
+                  interval=5)
+        for server_id in ids:
+            self.assertEqual({}, servers.leftovers(server_id))
+            self.assertEqual({}, self.allocations(server_id))
