@@ -23,10 +23,10 @@ import datetime
 import os
 import queue
 import statistics
-import tempfile
 import threading
 import xml.etree.ElementTree as ElementTree
 
+import fixtures
 import libvirt
 import openstack
 
@@ -124,10 +124,7 @@ class BurstTestCase(servers.ServerTestCase):
 
     def idle_images(self):
         """{arch: image} of the idle kernel's two, on a 1 MiB disk."""
-        tmp = tempfile.mkdtemp()
-        self.addCleanup(lambda: [os.remove(os.path.join(tmp, f))
-                                 for f in os.listdir(tmp)] and
-                        os.rmdir(tmp))
+        tmp = self.useFixture(fixtures.TempDir()).path
         kernels = idle_kernel.build(tmp)
         disk = os.path.join(tmp, 'disk.raw')
         with open(disk, 'wb') as f:
