@@ -120,7 +120,8 @@ class BurstTestCase(servers.ServerTestCase):
         self.watch = MixWatch(self.hosts)
         self.addCleanup(self.watch.close)
         self.idle = self.idle_images()
-        self.small = self.make_flavor('idle', vcpus=1, ram=RAM_MB)
+        self.small = self.conn.compute.find_flavor(
+            self.make_flavor('idle', vcpus=1, ram=RAM_MB)).id
 
     def idle_images(self):
         """{arch: image} of the idle kernel's two, on a 1 MiB disk."""
@@ -148,10 +149,9 @@ class BurstTestCase(servers.ServerTestCase):
         return image
 
     def boot(self, arch, index):
-        flavor = self.conn.compute.find_flavor(self.small)
         return self.conn.compute.create_server(
             name='%sburst-%03d' % (self.prefix, index),
-            image_id=self.idle[arch], flavor_id=flavor.id,
+            image_id=self.idle[arch], flavor_id=self.small,
             networks='none').id
 
     def settled(self, ids):
