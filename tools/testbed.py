@@ -443,12 +443,7 @@ class TestBed(object):
             time.sleep(0.1)
 
     def _answers(self, host, timeout=5):
-        try:
-            subprocess.run(['virsh', '-c', self.uri(host), 'version'],
-                           check=True, capture_output=True, timeout=timeout)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            return False
-        return True
+        return succeeds(['virsh', '-c', self.uri(host), 'version'], timeout)
 
     def _virsh(self, host, *args, timeout=60):
         return _call(['virsh', '-c', self.uri(host)] + list(args),
@@ -532,6 +527,30 @@ def check_prerequisites():
         raise TestBedError('missing %s: on Debian, apt-get install '
                            'util-linux iproute2 mount libvirt-clients bindfs '
                            'libvirt-daemon-system' % ', '.join(missing))
+
+
+def timeout_errors():
+    """The classes of what subprocess raises when a timeout runs out.
+
+    Under eventlet's monkey patching (nova's eventlet mode), run() with a
+    timeout raises the TimeoutExpired of eventlet's unpatched copy of
+    subprocess, which ``except subprocess.TimeoutExpired`` misses (eventlet
+    issue 624, open).
+    """
+    patcher = sys.modules.get('eventlet.patcher')
+    if patcher is None:
+        return (subprocess.TimeoutExpired,)
+    return (subprocess.TimeoutExpired,
+            patcher.original('subprocess').TimeoutExpired)
+
+
+def succeeds(argv, timeout):
+    """Whether argv exits 0 within timeout seconds (if not, it is killed)."""
+    try:
+        subprocess.run(argv, check=True, capture_output=True, timeout=timeout)
+    except (subprocess.CalledProcessError,) + timeout_errors():
+        return False
+    return True
 
 
 def _call(argv, timeout=None, **kwargs):

@@ -53,6 +53,7 @@ from powerkvm_nova import admission
 from tests.fixtures import images
 from tests.hypervisor import base
 from tests.hypervisor import two_hosts
+from tools import testbed
 
 CONF = cfg.CONF
 # tools/setup-host.sh's broker; its guest user may log in from the loopback
@@ -203,7 +204,7 @@ class HostCompute(fixtures.Fixture):
         self.terminate()
         try:
             self.process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
+        except testbed.timeout_errors():
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
