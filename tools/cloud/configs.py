@@ -187,6 +187,15 @@ def nova_compute(host, address, state_dir, instances_path, cpu):
             'graceful_shutdown_timeout': 5,
         },
         'libvirt': {'live_migration_scheme': 'tcp'},
+        # No network-vif-plugged comes before a live migration's transfer
+        # with these ports (non-hybrid, noop firewall): the destination's
+        # tap exists only once QEMU starts there, so its agent sees an OVS
+        # port without a device (ofport -1) and reports nothing, and the
+        # source's agent skips a port "being migrated to" another host.
+        # nova's own help for the option: such backends set it False, the
+        # source then starts the transfer at once (seen here: the source
+        # waited out vif_plugging_timeout and failed every live migration).
+        'compute': {'live_migration_wait_for_vif_plug': False},
         'powerkvm': {
             # QEMU emulates the host's generation; guests run as POWER8
             # processors, so they move between the generations both ways,
