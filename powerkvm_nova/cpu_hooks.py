@@ -20,6 +20,7 @@ EBUSY), so a restart of nova-compute follows any change.
 import nova.conf
 from nova import exception as nova_exception
 from nova.virt.libvirt import driver as libvirt_driver
+import os_traits
 from oslo_log import log as logging
 
 from powerkvm_nova import compat
@@ -138,6 +139,26 @@ class CpuHooks:
         provider_tree.remove_traits(
             nodename, *(cpu_host.all_traits() - traits))
         provider_tree.add_traits(nodename, *traits)
+
+    def _get_cpu_traits(self):
+        traits = super()._get_cpu_traits()
+        if not self._emulated:
+            return traits
+        # nova reads these from the machine: its own CPU's features, its
+        # arch (HW_ARCH_X86_64) and every emulator libvirt finds. Guests
+        # here run on the emulated POWER host, so a flavor asking for an
+        # x86 feature must not land on it; the host reports what a POWER
+        # host would (capabilities' <arch>ppc64le</arch>; nova maps no
+        # POWER CPU feature to a trait). Set False, nova removes them.
+        emulated = {trait: False for trait in traits
+                    if trait != os_traits.HW_CPU_HYPERTHREADING}
+        # os-traits has COMPUTE_ARCH_PPC64LE only, for qemu-system-ppc64
+        emulated[os_traits.COMPUTE_ARCH_PPC64LE] = traits.get(
+            os_traits.COMPUTE_ARCH_PPC64LE, False)
+        emulated[os_traits.HW_ARCH_PPC64LE] = True
+        emulated[os_traits.HW_CPU_HYPERTHREADING] = traits.get(
+            os_traits.HW_CPU_HYPERTHREADING, False)
+        return emulated
 
     def _check_compat_config(self):
         generation = CONF.powerkvm.cpu_compat_mode

@@ -63,6 +63,10 @@ class HostsTestCase(base.CloudTestCase):
         self.assertIn('CUSTOM_POWERKVM_MICRO_THREADING', traits[P8_SPLIT])
         self.assertIn('CUSTOM_POWERKVM_SUBCORES_PER_CORE_4', traits[P8_SPLIT])
         self.assertNotIn('CUSTOM_POWERKVM_MICRO_THREADING', traits[P8])
+        # each is a POWER host, whatever machine emulates it
+        for name in (P8, P8_SPLIT, P9):
+            self.assertIn('HW_ARCH_PPC64LE', traits[name])
+            self.assertEqual(set(), {t for t in traits[name] if 'X86' in t})
 
 
 class FlavorsTestCase(base.CloudTestCase):

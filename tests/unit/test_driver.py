@@ -91,6 +91,16 @@ class DriverTestCase(test.TestCase):
         self.assertTrue(self.drvr.host_mode.emulated)
         self.assertEqual('x86_64', self.drvr.host_mode.host_arch)
 
+    def test_emulated_host_reports_power_traits_not_the_machines(self):
+        # nova's fake libvirt is an x86_64 machine with x86 CPU features
+        # (its default capabilities), as an emulated host is
+        traits = {t for t, on in self.drvr.static_traits.items() if on}
+        self.assertIn('HW_ARCH_PPC64LE', traits)
+        self.assertNotIn('HW_ARCH_X86_64', traits)
+        self.assertEqual(set(), {t for t in traits if 'X86' in t})
+        unset = {t for t, on in self.drvr.static_traits.items() if not on}
+        self.assertIn('HW_CPU_X86_AVX2', unset)
+
     def test_emulated_needs_qemu_virt_type(self):
         self.flags(virt_type='kvm', group='libvirt')
         drvr = driver.PowerKVMDriver(fake.FakeVirtAPI(), False)
