@@ -170,7 +170,13 @@ class ServersTestCase(servers.ServerTestCase):
         self.assertEqual(P9, self.host_of(live))
         # the same guest, running on: its clock went on
         self.assertGreater(self.uptime(live), before)
-        self.assert_answers_on_its_network(live)
+        # neutron 29 leaves the port DOWN after a live migration though it
+        # is bound and wired on the new host: the destination's agent asks
+        # for it while the source's binding, just made inactive, still
+        # exists, takes it for a port "being migrated to" the source and
+        # skips it; nothing asks again once nova deletes that binding
+        # (doc/deploy.md). The guest answering is what counts.
+        self.assert_answers_on_its_network(live, statuses=('ACTIVE', 'DOWN'))
 
         self.openstack('server', 'delete', '--wait', server['id'],
                        parse=False)
