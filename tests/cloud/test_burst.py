@@ -103,10 +103,16 @@ class MixWatch:
 
 
 def _time(stamp):
-    return datetime.datetime.fromisoformat(stamp.replace('Z', '+00:00'))
+    """A server's time stamp; nova gives launched_at without its zone (UTC)."""
+    moment = datetime.datetime.fromisoformat(stamp.replace('Z', '+00:00'))
+    return moment if moment.tzinfo else moment.replace(
+        tzinfo=datetime.timezone.utc)
 
 
 class BurstTestCase(servers.ServerTestCase):
+
+    # OS_TEST_TIMEOUT (tox.ini, cloud) x 4: the settling, then the deletes
+    TIMEOUT_SCALING_FACTOR = 4
 
     def setUp(self):
         super().setUp()
