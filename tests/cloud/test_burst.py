@@ -125,9 +125,25 @@ class BurstTestCase(servers.ServerTestCase):
         self.hosts = computes.attach()
         self.watch = MixWatch(self.hosts)
         self.addCleanup(self.watch.close)
+        self.lift_quota()
         self.idle = self.idle_images()
         self.small = self.conn.compute.find_flavor(
             self.make_flavor('idle', vcpus=1, ram=RAM_MB)).id
+
+    def lift_quota(self):
+        """No instance, core or RAM quota on the admin's project meanwhile.
+
+        nova's defaults (10 instances, 20 cores) end a burst at its tenth
+        server; an operator lifts them so, and they are put back after.
+        """
+        limits = {q['Resource']: q['Limit'] for q in self.openstack(
+            'quota', 'show', layout.ADMIN)}
+        kept = ['--instances', str(limits['instances']), '--cores',
+                str(limits['cores']), '--ram', str(limits['ram'])]
+        self.openstack('quota', 'set', '--instances', '-1', '--cores', '-1',
+                       '--ram', '-1', layout.ADMIN, parse=False)
+        self.addCleanup(self.openstack, *(['quota', 'set'] + kept +
+                                          [layout.ADMIN]), parse=False)
 
     def idle_images(self):
         """{arch: image} of the idle kernel's two, on a 1 MiB disk."""
