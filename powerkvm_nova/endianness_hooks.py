@@ -41,6 +41,7 @@ from powerkvm_nova import domains
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
+from powerkvm_nova import host_notices
 from powerkvm_nova import host_reconcile
 
 CONF = nova.conf.CONF
@@ -142,6 +143,7 @@ class EndiannessHooks:
         except Exception:
             with excutils.save_and_reraise_exception():
                 self.ledger.release(instance.uuid)
+                host_notices.left(context, self.ledger.host, instance)
         self.ledger.committed(instance.uuid)
 
     def _admit(self, context, instance, image_meta):
@@ -174,6 +176,7 @@ class EndiannessHooks:
                             % (e.host, e.held, e.wanted.value)))
                 raise nova_exception.RescheduledException(
                     instance_uuid=instance.uuid, reason=str(e))
+        host_notices.took(context, self.ledger.host, instance)
 
     def _recorded_endianness(self, instance):
         return (admission.recorded_endianness(instance) or
