@@ -33,6 +33,9 @@ from tests.fixtures import images
 from tests.fixtures import power_libvirt
 
 
+# Polls, half a second apart, of a server awaited to change state.
+STATE_POLLS = 240
+
 # Taken before nova's libvirt test base replaces it with "CPUs 0-15".
 _ONLINE_CPUS = libvirt_host.Host.get_online_cpus
 
@@ -61,6 +64,16 @@ class PowerKVMTestBase(base.ServersTestBase):
             'le': self._power_image('ppc64le'),
             'be': self._power_image('ppc64'),
         }
+
+    def _wait_for_server_parameter(self, server, expected_params,
+                                   max_retries=10, **kwargs):
+        # nova's helpers give a server 10 polls half a second apart to
+        # change state: a boot on a loaded machine takes longer (CI: a
+        # boot not ACTIVE after 5 s beside other work). The test's own
+        # timeout (tests/fixtures/timeouts.py) bounds the wait instead.
+        return super()._wait_for_server_parameter(
+            server, expected_params, max(max_retries, STATE_POLLS),
+            **kwargs)
 
     def _setup_compute_service(self):
         self.flags(compute_driver='powerkvm.PowerKVMDriver')
