@@ -176,7 +176,8 @@ class ServersTestCase(servers.ServerTestCase):
         # exists, takes it for a port "being migrated to" the source and
         # skips it; nothing asks again once nova deletes that binding
         # (doc/deploy.md). The guest answering is what counts.
-        self.assert_answers_on_its_network(live, statuses=('ACTIVE', 'DOWN'))
+        self.assert_answers_on_its_network(live, statuses=('ACTIVE', 'DOWN'),
+                                           booted_here=False)
 
         self.openstack('server', 'delete', '--wait', server['id'],
                        parse=False)
