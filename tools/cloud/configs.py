@@ -192,9 +192,11 @@ def nova_compute(host, address, state_dir, instances_path, cpu):
         # tap exists only once QEMU starts there, so its agent sees an OVS
         # port without a device (ofport -1) and reports nothing, and the
         # source's agent skips a port "being migrated to" another host.
-        # nova's own help for the option: such backends set it False, the
-        # source then starts the transfer at once (seen here: the source
-        # waited out vif_plugging_timeout and failed every live migration).
+        # Seen here: the source waited out vif_plugging_timeout and failed
+        # every live migration. nova's help for the option (nova/conf/
+        # compute.py) expects Open vSwitch to send the event and names
+        # backends that do not (OpenDaylight); False, its legacy behaviour,
+        # starts the transfer at once.
         'compute': {'live_migration_wait_for_vif_plug': False},
         'powerkvm': {
             # QEMU emulates the host's generation; guests run as POWER8
