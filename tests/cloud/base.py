@@ -26,8 +26,6 @@ import testtools
 from tools.cloud import layout
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
-GUEST_DIR = os.environ.get('POWERKVM_GUEST_DIR', os.path.expanduser(
-    '~/.cache/powerkvm-nova/guest'))
 # a TCG boot of the test guest on a busy 2-core machine
 BOOT_TIMEOUT = 300
 FIGURES = os.environ.get('POWERKVM_FIGURES',

@@ -22,6 +22,7 @@ import libvirt
 from tests.cloud import base
 from tests.hypervisor import guest_console
 from tools.cloud import computes
+from tools.cloud import guest_images
 from tools.cloud import layout
 
 # Where compute API 2.74 lets an admin name the host (--host).
@@ -32,36 +33,13 @@ NIC_UP = 'POWERKVM-NIC-UP eth0 '
 _IMAGES = {}
 
 
-def images(test):
-    """The LE Linux test guest and the BE guest, uploaded once per run."""
+def images():
+    """The LE Linux test guest and the BE guest, uploaded once a cloud.
+
+    tools/cloud/guest_images.py
+    """
     if not _IMAGES:
-        # those an earlier run of this cloud uploaded
-        known = {i['Name']: i['ID'] for i in test.openstack('image', 'list')}
-        if 'pkvm-ppc64-blank' in known and 'pkvm-ppc64el-linux' in known:
-            _IMAGES.update(le=known['pkvm-ppc64el-linux'],
-                           be=known['pkvm-ppc64-blank'])
-            return _IMAGES
-        guest = base.GUEST_DIR
-        kernel = test.openstack(
-            'image', 'create', '--disk-format', 'aki', '--container-format',
-            'aki', '--file', os.path.join(guest, 'vmlinux'),
-            'pkvm-ppc64el-vmlinux')['id']
-        ramdisk = test.openstack(
-            'image', 'create', '--disk-format', 'ari', '--container-format',
-            'ari', '--file', os.path.join(guest, 'initramfs.cpio.gz'),
-            'pkvm-ppc64el-initramfs')['id']
-        _IMAGES['le'] = test.openstack(
-            'image', 'create', '--disk-format', 'raw', '--container-format',
-            'bare', '--file', os.path.join(guest, 'disk.raw'),
-            '--property', 'hw_architecture=ppc64le',
-            '--property', 'kernel_id=%s' % kernel,
-            '--property', 'ramdisk_id=%s' % ramdisk,
-            'pkvm-ppc64el-linux')['id']
-        # a blank disk: the BE guest runs SLOF firmware and stays there
-        _IMAGES['be'] = test.openstack(
-            'image', 'create', '--disk-format', 'raw', '--container-format',
-            'bare', '--file', os.path.join(guest, 'disk.raw'),
-            '--property', 'hw_architecture=ppc64', 'pkvm-ppc64-blank')['id']
+        _IMAGES.update(guest_images.ensure())
     return _IMAGES
 
 
@@ -115,7 +93,7 @@ class ServerTestCase(base.CloudTestCase):
 
     def setUp(self):
         super().setUp()
-        self.images = images(self)
+        self.images = images()
         self.flavor = self.make_flavor('tiny', vcpus=1, ram=512)
 
     def make_flavor(self, name, vcpus, ram, **properties):

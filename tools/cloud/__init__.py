@@ -12,7 +12,7 @@
 
 """A real OpenStack on one machine, with the test bed's hosts as computes.
 
-    python -m tools.cloud up|status|down      (tools/dev cloud ...)
+    python -m tools.cloud up|status|tempest|down|env   (tools/dev cloud ...)
 
 The controller is this machine's root namespace: MariaDB, RabbitMQ and
 every API (keystone, glance, placement, neutron, nova, nova's metadata),

@@ -21,6 +21,7 @@ from tools.cloud import computes
 from tools.cloud import control
 from tools.cloud import layout
 from tools.cloud import procs
+from tools.cloud import tempest
 
 
 def up():
@@ -83,10 +84,11 @@ def env():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tools.cloud')
-    parser.add_argument('action', choices=('up', 'status', 'down', 'env'))
+    parser.add_argument('action', choices=('up', 'status', 'down', 'env',
+                                           'tempest'))
     args = parser.parse_args(argv)
-    return {'up': up, 'down': down, 'status': status,
-            'env': env}[args.action]() or 0
+    return {'up': up, 'down': down, 'status': status, 'env': env,
+            'tempest': tempest.run}[args.action]() or 0
 
 
 if __name__ == '__main__':

@@ -34,6 +34,10 @@ PASTE = {
     'neutron': ('neutron/api-paste.ini', 'api-paste.ini'),
 }
 
+# nova-compute's update_available_resource period, s: nova 34's default is
+# 60; a new host's state, and a host's last guest gone, are seen sooner
+RESOURCES_INTERVAL = 10
+
 
 def path(project, name=None):
     return os.path.join(layout.ETC_DIR, project, name or project + '.conf')
@@ -174,9 +178,7 @@ def nova_compute(host, address, state_dir, instances_path, cpu):
             'transport_url': layout.rabbit_url(),
             'state_path': state_dir,
             'instances_path': instances_path,
-            # nova 34's default is every 60 s; a new host's state is seen
-            # sooner
-            'update_resources_interval': 10,
+            'update_resources_interval': RESOURCES_INTERVAL,
             # the guest's port is wired by the host's agent before the
             # guest starts: nova waits for neutron's network-vif-plugged
             # event and fails the build without it (nova's defaults, said)

@@ -1,0 +1,194 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""tempest against the running cloud (doc/tempest.md).
+
+    python -m tools.cloud.tempest conf   a workspace with this cloud's
+                                         tempest.conf
+    python -m tools.cloud.tempest run    conf, then upstream tempest's
+                                         selection, then the project's
+                                         plugin; the counts of each
+
+The workspace is in the cloud's state directory: 'down' removes it.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+from tools.cloud import configs
+from tools.cloud import control
+from tools.cloud import guest_images
+from tools.cloud import ini
+from tools.cloud import layout
+
+WORKSPACE = os.path.join(layout.STATE_DIR, 'tempest')
+CONF = os.path.join(WORKSPACE, 'etc', 'tempest.conf')
+HERE = os.path.dirname(os.path.abspath(__file__))
+# which upstream tests run, and which of them do not, each with its reason
+UPSTREAM = os.path.join(HERE, 'tempest-upstream.txt')
+EXCLUDED = os.path.join(HERE, 'tempest-excluded.txt')
+PLUGIN = r'^powerkvm_tempest_plugin\.'
+# flavors sized for the emulated hosts: the test guest boots in 512 MiB;
+# the alternative (resize) is one vCPU and 128 MiB more
+FLAVORS = {'pkvm-tempest': (1, 512), 'pkvm-tempest-alt': (1, 640)}
+TEMPEST = os.path.join(layout.BIN_DIR, 'tempest')
+TOTALS = re.compile(r'^ - (Passed|Skipped|Failed|Expected Fail|'
+                    r'Unexpected Success): (\d+)$', re.M)
+
+
+def flavors(cloud):
+    ids = {}
+    for name, (vcpus, ram) in FLAVORS.items():
+        flavor = (cloud.compute.find_flavor(name) or
+                  cloud.compute.create_flavor(name=name, vcpus=vcpus,
+                                              ram=ram, disk=1))
+        ids[name] = flavor.id
+    return ids
+
+
+def max_microversion(cloud):
+    return cloud.compute.get('/').json()['version']['version']
+
+
+def enabled_filters():
+    """The scheduler's filters, as the devstack plugin set them."""
+    done = subprocess.run(
+        [sys.executable, ini.__file__, 'get', configs.path('nova'),
+         'filter_scheduler', 'enabled_filters'],
+        capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def options():
+    """tempest.conf of this cloud, {section: {option: value}}."""
+    cloud = control.connection()
+    images = guest_images.ensure()
+    flavor = flavors(cloud)
+    return {
+        'DEFAULT': {'log_file': os.path.join(WORKSPACE, 'tempest.log')},
+        'auth': {
+            'admin_username': layout.ADMIN,
+            'admin_password': layout.PASSWORD,
+            'admin_project_name': layout.ADMIN,
+            'admin_domain_name': 'Default',
+            'use_dynamic_credentials': True,
+            # the projects use the shared provider network (no routers,
+            # no DHCP: tools/cloud/network.py)
+            'create_isolated_networks': False,
+        },
+        'identity': {'uri_v3': layout.url('keystone'), 'auth_version': 'v3',
+                     'region': layout.REGION},
+        'service_available': {
+            'nova': True, 'glance': True, 'neutron': True,
+            'placement': True, 'cinder': False, 'swift': False,
+            'horizon': False, 'heat': False},
+        'compute': {
+            # the little-endian Linux test guest; the big-endian one where
+            # a test needs a second image (rebuild)
+            'image_ref': images['le'], 'image_ref_alt': images['be'],
+            'flavor_ref': flavor['pkvm-tempest'],
+            'flavor_ref_alt': flavor['pkvm-tempest-alt'],
+            'fixed_network_name': layout.PROVIDER_NETWORK,
+            'min_compute_nodes': len(layout.COMPUTES),
+            'max_microversion': max_microversion(cloud),
+            'region': layout.REGION,
+            # a TCG boot on a busy 2-core machine (tests/cloud/base.py)
+            'build_timeout': 600,
+        },
+        # what the driver does (doc/tempest.md, "What is enabled")
+        'compute-feature-enabled': {
+            'live_migration': True,
+            'block_migration_for_live_migration': True,
+            # each host has its own disks (tools/cloud/computes.py)
+            'volume_backed_live_migration': False,
+            # not every host can take every guest: endianness, split-core
+            # mode
+            'can_migrate_between_any_hosts': False,
+            'cold_migration': True, 'resize': True, 'snapshot': True,
+            'pause': True, 'suspend': True, 'shelve': True,
+            'shelve_migrate': True, 'rescue': True,
+            'console_output': True, 'interface_attach': True,
+            # a pseries machine has no IDE bus
+            'ide_bus': False,
+            # no guest agent or metadata client in the test guest, no
+            # consoles but the serial log (vnc is off: configs.py)
+            'change_password': False,
+            'metadata_service': False, 'config_drive': False,
+            'vnc_console': False, 'spice_console': False,
+            'serial_console': False,
+            # nova's libvirt driver ignores auto disk config
+            'disk_config': False,
+            'personality': False, 'attach_encrypted_volume': False,
+            'scheduler_enabled_filters': enabled_filters(),
+        },
+        'image': {'region': layout.REGION},
+        'network': {'region': layout.REGION,
+                    'public_network_id': ''},
+        # the plugin reads providers' traits (placement 1.6)
+        'placement': {'region': layout.REGION, 'max_microversion': 'latest'},
+        # no address of a guest is reachable by ssh: the test guest has no
+        # sshd (tools/build-test-guest.sh)
+        'validation': {'run_validation': False},
+        'powerkvm': {
+            'le_image_ref': images['le'], 'be_image_ref': images['be'],
+            'flavor_ram': 512,
+            'cpu_compat_mode': 'POWER8',  # configs.nova_compute
+            'report_interval': configs.RESOURCES_INTERVAL,
+        },
+    }
+
+
+def conf():
+    if not os.path.isdir(WORKSPACE):
+        subprocess.run([TEMPEST, 'init', WORKSPACE], check=True,
+                       capture_output=True, timeout=120)
+    ini.write(CONF, options())
+    print('tempest: %s' % CONF)
+
+
+def _tempest_run(what, argv):
+    """tempest run in the workspace; {total: count}, its return code."""
+    began = time.monotonic()
+    done = subprocess.run([TEMPEST, 'run'] + argv, cwd=WORKSPACE,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    sys.stdout.write(done.stdout)
+    counts = {name: int(n) for name, n in TOTALS.findall(done.stdout)}
+    print('tempest: %s: passed %d, failed %d, skipped %d in %.0f s' % (
+        what, counts.get('Passed', 0), counts.get('Failed', 0),
+        counts.get('Skipped', 0), time.monotonic() - began))
+    return done.returncode
+
+
+def run():
+    conf()
+    upstream = _tempest_run('upstream', [
+        '--include-list', UPSTREAM, '--exclude-list', EXCLUDED,
+        '--concurrency', '2'])
+    plugin = _tempest_run('powerkvm plugin', [
+        '--regex', PLUGIN, '--concurrency', '1'])
+    return 1 if upstream or plugin else 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m tools.cloud.tempest')
+    parser.add_argument('action', choices=('conf', 'run'))
+    args = parser.parse_args(argv)
+    return {'conf': conf, 'run': run}[args.action]() or 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
