@@ -36,6 +36,7 @@ from tools.cloud import layout
 
 WORKSPACE = os.path.join(layout.STATE_DIR, 'tempest')
 CONF = os.path.join(WORKSPACE, 'etc', 'tempest.conf')
+REGISTRY = os.path.join(layout.STATE_DIR, 'tempest-workspaces.yaml')
 HERE = os.path.dirname(os.path.abspath(__file__))
 # which upstream tests run, and which of them do not, each with its reason
 UPSTREAM = os.path.join(HERE, 'tempest-upstream.txt')
@@ -153,8 +154,11 @@ def options():
 
 def conf():
     if not os.path.isdir(WORKSPACE):
-        subprocess.run([TEMPEST, 'init', WORKSPACE], check=True,
-                       capture_output=True, timeout=120)
+        # registered in a list of the cloud's own, not the user's
+        # (~/.tempest/workspace.yaml, where an earlier cloud's stays)
+        subprocess.run([TEMPEST, 'init', '--workspace-path', REGISTRY,
+                        WORKSPACE], check=True, capture_output=True,
+                       timeout=120)
     ini.write(CONF, options())
     print('tempest: %s' % CONF)
 
