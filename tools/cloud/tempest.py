@@ -164,17 +164,20 @@ def conf():
 
 
 def _tempest_run(what, argv):
-    """tempest run in the workspace; {total: count}, its return code."""
+    """tempest run in the workspace, its output passed on; its exit code."""
     began = time.monotonic()
-    done = subprocess.run([TEMPEST, 'run'] + argv, cwd=WORKSPACE,
+    output = []
+    with subprocess.Popen([TEMPEST, 'run'] + argv, cwd=WORKSPACE,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    sys.stdout.write(done.stdout)
-    counts = {name: int(n) for name, n in TOTALS.findall(done.stdout)}
+                          text=True) as tempest:
+        for line in tempest.stdout:
+            sys.stdout.write(line)
+            output.append(line)
+    counts = {name: int(n) for name, n in TOTALS.findall(''.join(output))}
     print('tempest: %s: passed %d, failed %d, skipped %d in %.0f s' % (
         what, counts.get('Passed', 0), counts.get('Failed', 0),
         counts.get('Skipped', 0), time.monotonic() - began))
-    return done.returncode
+    return tempest.returncode
 
 
 def run():
