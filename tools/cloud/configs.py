@@ -37,6 +37,8 @@ PASTE = {
 # nova-compute's update_available_resource period, s: nova 34's default is
 # 60; a new host's state, and a host's last guest gone, are seen sooner
 RESOURCES_INTERVAL = 10
+# every host's [powerkvm] cpu_compat_mode (nova_compute)
+CPU_COMPAT_MODE = 'POWER8'
 
 
 def path(project, name=None):
@@ -205,7 +207,7 @@ def nova_compute(host, address, state_dir, instances_path, cpu):
             # processors, so they move between the generations both ways,
             # as doc/migration.md has a cloud of both set it
             'emulated_cpu_model': cpu['static_generation'],
-            'cpu_compat_mode': 'POWER8',
+            'cpu_compat_mode': CPU_COMPAT_MODE,
         },
         'placement': _client('placement'),
         'neutron': _client('neutron'),

@@ -146,7 +146,7 @@ def options():
         'powerkvm': {
             'le_image_ref': images['le'], 'be_image_ref': images['be'],
             'flavor_ram': 512,
-            'cpu_compat_mode': 'POWER8',  # configs.nova_compute
+            'cpu_compat_mode': configs.CPU_COMPAT_MODE,
             'report_interval': configs.RESOURCES_INTERVAL,
         },
     }
