@@ -16,6 +16,8 @@ import sys
 FAILED = re.compile(r'^\{\d+\} (\S+) .*\.\.\. FAILED$')
 NEXT = re.compile(r'^(\{\d+\} |={10,}$)')
 TOX_ENV = re.compile(r'^\s+\S+: (OK|FAIL|SKIP)\b.*seconds\)')
+# the cloud tier's tempest (tools/cloud/tempest.py): its counts and time
+TEMPEST = re.compile(r'^tempest: .*\bin \d+ s$')
 TRACEBACK_LINES = 40
 
 
@@ -63,6 +65,9 @@ def main(path):
         print('FAILED: %s' % name)
         print('\n'.join(traceback))
     print('-' * 70)
+    for line in lines:
+        if TEMPEST.match(line):
+            print(line)
     for line in lines:
         if TOX_ENV.match(line):
             print(line)

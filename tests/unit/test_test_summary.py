@@ -93,3 +93,27 @@ class SummaryTestCase(testtools.TestCase):
         with mock.patch('sys.stdout', out):
             self.assertEqual(0, test_summary.main(path))
         self.assertIn('0 failed test(s)', out.getvalue())
+
+    def test_tells_the_cloud_tiers_tempest(self):
+        # the lines tools/cloud/tempest.py prints after each run
+        path = self.useFixture(fixtures.TempDir()).join('ci.log')
+        with open(path, 'w') as f:
+            f.write('tempest: /var/lib/pkvm-cloud/tempest/etc/tempest.conf\n'
+                    'tempest: upstream, CI selection: passed 60, failed 0, '
+                    'skipped 9 in 410 s\n'
+                    ' - Passed: 60\n'
+                    'tempest: powerkvm plugin: passed 12, failed 0, '
+                    'skipped 1 in 250 s\n'
+                    'tempest: passed in 672 s\n'
+                    '  cloud: OK (1.00=setup[0.50]+cmd[0.50] seconds)\n')
+        out = io.StringIO()
+        with mock.patch('sys.stdout', out):
+            test_summary.main(path)
+        self.assertEqual(
+            ['tempest: upstream, CI selection: passed 60, failed 0, '
+             'skipped 9 in 410 s',
+             'tempest: powerkvm plugin: passed 12, failed 0, skipped 1 '
+             'in 250 s',
+             'tempest: passed in 672 s',
+             '  cloud: OK (1.00=setup[0.50]+cmd[0.50] seconds)'],
+            out.getvalue().splitlines()[-4:])
