@@ -42,6 +42,7 @@ from oslo_utils import uuidutils
 import psutil
 
 from tests.fixtures import images
+from tools import test_guest
 
 URI = 'qemu:///system'
 HOST = 'powerkvm-hv1'
@@ -49,8 +50,7 @@ DRIVER = 'powerkvm.PowerKVMDriver'
 # Domain names of this tier, so a leftover from an interrupted run is
 # recognisable and never mistaken for someone else's guest.
 NAME_PREFIX = 'pkvmtest-'
-GUEST_DIR = os.environ.get('POWERKVM_GUEST_DIR') or os.path.expanduser(
-    '~/.cache/powerkvm-nova/guest')
+GUEST_DIR = test_guest.DIR
 FIGURES = os.environ.get('POWERKVM_FIGURES',
                          os.path.join(tempfile.gettempdir(),
                                       'powerkvm-hypervisor-figures.txt'))

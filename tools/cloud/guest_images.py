@@ -20,9 +20,8 @@ there, which is all a host's endianness needs of it.
 import os
 
 from tools.cloud import control
+from tools import test_guest
 
-GUEST_DIR = os.environ.get('POWERKVM_GUEST_DIR', os.path.expanduser(
-    '~/.cache/powerkvm-nova/guest'))
 LE = 'pkvm-ppc64el-linux'
 BE = 'pkvm-ppc64-blank'
 
@@ -47,7 +46,7 @@ def ensure():
 def _upload(cloud, name, file_name, disk_format, **properties):
     container = disk_format if disk_format in ('aki', 'ari') else 'bare'
     image = cloud.create_image(
-        name, filename=os.path.join(GUEST_DIR, file_name),
+        name, filename=os.path.join(test_guest.DIR, file_name),
         disk_format=disk_format, container_format=container, wait=True,
         disable_vendor_agent=False, meta=properties,
         # every project boots them (tempest's own, made for its tests)
