@@ -215,6 +215,9 @@ def _tempest_run(what, argv, limit):
 
 
 def run(selection=UPSTREAM, what='upstream', limit=3600):
+    # stdout is a pipe in CI (tox, tee): a line is shown as it comes, not
+    # a buffer's worth at a time
+    sys.stdout.reconfigure(line_buffering=True)
     began = time.monotonic()
     conf()
     upstream = _tempest_run(what, [
