@@ -75,13 +75,13 @@ class TempestRunTestCase(testtools.TestCase):
                       lines)
         worker = int([line.split()[1] for line in lines
                       if line.startswith('worker ')][0])
-        self.assertFalse(os.path.exists('/proc/%d' % worker) and
-                         _state(worker) != 'Z')
+        self.assertFalse(_alive(worker))
 
 
-def _state(pid):
+def _alive(pid):
+    """Whether pid runs: neither gone nor a zombie (/proc/<pid>/stat)."""
     try:
         with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0]
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
     except FileNotFoundError:
-        return 'Z'
+        return False
