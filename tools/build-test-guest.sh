@@ -8,6 +8,7 @@
 # Console: POWERKVM-GUEST-BOOTED, POWERKVM-DISK-WRITE-OK|FAILED, then
 #   POWERKVM-GUEST-READY and POWERKVM-TICK <n> every 5 seconds; a line
 #   "ping <word>" written to it is answered "POWERKVM-PONG <word> <uptime>".
+#   A shutdown request (QEMU's system_powerdown) powers it off.
 
 set -euo pipefail
 
@@ -29,7 +30,8 @@ sudo=()
 # What the guest does; a guest built by an older version is built again.
 # 2: answers console pings.
 # 3: brings up its NIC, if it has one.
-GUEST_VERSION=3
+# 4: powers off when its host asks (a clean shutdown).
+GUEST_VERSION=4
 
 # Fast path: outputs exist, of this version, and the checksummed ones are
 # intact. disk.raw is not summed because the guest writes to it.
@@ -132,6 +134,13 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 # hvc0 is the console on pseries; /dev/console follows console=.
 exec </dev/console >/dev/console 2>&1
+# A clean shutdown, as nova asks before a stop, rebuild, shelve or move:
+# QEMU turns libvirt's shutdown request into an EPOW event on pseries, and
+# the kernel answers it with orderly_poweroff() (arch/powerpc/platforms/
+# pseries/ras.c, "Power off requested"), which runs poweroff_cmd
+# (kernel/reboot.c). busybox's poweroff would only signal init, which this
+# shell is and which ignores it: -f powers off itself.
+echo '/bin/busybox poweroff -f' >/proc/sys/kernel/poweroff_cmd
 while read -r m; do
     insmod "/lib/modules/$m.ko" || echo "insmod $m failed"
 done </etc/modules

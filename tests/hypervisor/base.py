@@ -50,6 +50,9 @@ DRIVER = 'powerkvm.PowerKVMDriver'
 # Domain names of this tier, so a leftover from an interrupted run is
 # recognisable and never mistaken for someone else's guest.
 NAME_PREFIX = 'pkvmtest-'
+# How long nova waits for a guest to power itself off before it destroys
+# the domain. The firmware-only BE guests never do: a stop waits this out.
+SHUTDOWN_TIMEOUT = 3
 GUEST_DIR = test_guest.DIR
 FIGURES = os.environ.get('POWERKVM_FIGURES',
                          os.path.join(tempfile.gettempdir(),
@@ -138,8 +141,7 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
         self.addCleanup(shutil.rmtree, self.instances_path, True)
         self.flags(instances_path=self.instances_path,
                    instance_name_template=NAME_PREFIX + '%(uuid)s',
-                   # the test guest ignores ACPI power-off: do not wait long
-                   shutdown_timeout=3)
+                   shutdown_timeout=SHUTDOWN_TIMEOUT)
         self.flags(virt_type='qemu', group='libvirt')
         self.flags(host_probe='static', static_generation='POWER8',
                    static_cores=os.cpu_count() or 1,
