@@ -102,13 +102,14 @@ class ServerTestCase(base.CloudTestCase):
                 '--disk', '1']
         for key, value in properties.items():
             argv += ['--property', '%s=%s' % (key, value)]
-        self.openstack(*(argv + [name]))
-        self.addCleanup(self.openstack, 'flavor', 'delete', name,
-                        parse=False)
+        flavor = self.openstack(*(argv + [name]))
+        self.addCleanup(self.conn.compute.delete_flavor, flavor['id'],
+                        ignore_missing=True)
         return name
 
     def create_server(self, name, image, host=None, flavor=None,
                       wait=('ACTIVE',)):
+        """The server once its status is one of wait; () returns at once."""
         argv = ['--os-compute-api-version', HOST_VERSION, 'server', 'create',
                 '--flavor', flavor or self.flavor, '--image',
                 self.images[image], '--network', layout.PROVIDER_NETWORK]
@@ -118,20 +119,17 @@ class ServerTestCase(base.CloudTestCase):
         # a server the API made before the client failed is deleted too
         self.addCleanup(self.delete_named, name)
         server = self.openstack(*(argv + [name]))
-        return self.wait_for_server(server['id'], wait)
+        return self.wait_for_server(server['id'], wait) if wait else server
 
     def delete_named(self, name):
-        for server in self.openstack('server', 'list', '--name',
-                                     '^%s$' % name):
-            self.delete_server(server['ID'])
+        """Delete the servers of this name, and wait until they are gone.
 
-    def delete_server(self, server_id):
-        try:
-            self.openstack('server', 'delete', '--wait', server_id,
-                           parse=False)
-        except base.CommandFailed as e:
-            if 'No Server found' not in e.stderr:
-                raise
+        A cleanup, through the API: the tests that delete a server as an
+        operator does use 'server delete'.
+        """
+        for server in self.conn.compute.servers(name='^%s$' % name):
+            self.conn.compute.delete_server(server)
+            self.conn.compute.wait_for_delete(server, wait=base.BOOT_TIMEOUT)
 
     def host_of(self, server):
         return server['OS-EXT-SRV-ATTR:host']
@@ -150,32 +148,36 @@ class ServerTestCase(base.CloudTestCase):
             return guest_console.ping(conn.lookupByUUIDString(server['id']))
 
     def wait_for_image(self, image_id, timeout=base.BOOT_TIMEOUT):
-        def active():
-            image = self.openstack('image', 'show', image_id)
-            return image if image['status'] == 'active' else None
-
-        return self.poll(active, timeout,
-                         lambda _: 'image %s is not active' % image_id)
+        """'image show' once the image is active."""
+        self.poll(lambda: self.conn.image.get_image(image_id).status ==
+                  'active', timeout,
+                  lambda _: 'image %s is not active' % image_id)
+        return self.openstack('image', 'show', image_id)
 
     def wait_for_console(self, server, text, after='',
                          timeout=base.BOOT_TIMEOUT):
-        """The console log once text is on it (after the log after).
+        """'console log show' once text is on it (after the log after).
 
         A domain defined again (hard reboot) may start a new log or append
         to the old one: what is new is what follows after, or all.
         """
+        def new(log):
+            return log[len(after):] if log.startswith(after) else log
+
         last = ['']
 
         def printed():
-            last[0] = self.openstack('console', 'log', 'show', server['id'],
-                                     parse=False)
-            new = last[0][len(after):] if last[0].startswith(after) \
-                else last[0]
-            return last[0] if text in new else None
+            last[0] = self.conn.compute.get_server_console_output(
+                server['id'])['output']
+            return text in new(last[0])
 
-        return self.poll(printed, timeout, lambda _: (
+        self.poll(printed, timeout, lambda _: (
             '%r not on the console of %s; its end:\n%s'
             % (text, server['id'], last[0][-2000:])), interval=3)
+        log = self.openstack('console', 'log', 'show', server['id'],
+                             parse=False)
+        self.assertIn(text, new(log))
+        return log
 
     # -- the guest's network -------------------------------------------------
 

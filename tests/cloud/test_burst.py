@@ -28,7 +28,6 @@ import xml.etree.ElementTree as ElementTree
 
 import fixtures
 import libvirt
-import openstack
 
 from tests.cloud import base
 from tests.cloud import servers
@@ -116,12 +115,6 @@ class BurstTestCase(servers.ServerTestCase):
 
     def setUp(self):
         super().setUp()
-        self.conn = openstack.connect(
-            auth_url=layout.url('keystone'), username=layout.ADMIN,
-            password=layout.PASSWORD, project_name=layout.ADMIN,
-            user_domain_id='default', project_domain_id='default',
-            region_name=layout.REGION)
-        self.addCleanup(self.conn.close)
         self.hosts = computes.attach()
         self.watch = MixWatch(self.hosts)
         self.addCleanup(self.watch.close)

@@ -73,10 +73,10 @@ class FlavorsTestCase(base.CloudTestCase):
 
     def test_bad_powerkvm_extra_spec_is_refused_with_400(self):
         flavor = self.prefix + 'bad'
-        self.openstack('flavor', 'create', '--vcpus', '1', '--ram', '256',
-                       '--disk', '1', flavor)
-        self.addCleanup(self.openstack, 'flavor', 'delete', flavor,
-                        parse=False)
+        made = self.openstack('flavor', 'create', '--vcpus', '1', '--ram',
+                              '256', '--disk', '1', flavor)
+        self.addCleanup(self.conn.compute.delete_flavor, made['id'],
+                        ignore_missing=True)
         error = self.fails('--os-compute-api-version', VALIDATING_VERSION,
                            'flavor', 'set', '--property',
                            'powerkvm:micro_threading=maybe', flavor)
@@ -102,8 +102,11 @@ class ServersTestCase(servers.ServerTestCase):
         self.assert_answers_on_its_network(le)
 
     def test_a_server_no_host_can_take_ends_in_error_naming_why(self):
-        for host in layout.COMPUTES:
-            self.create_server('le-' + host, 'le', host=host)
+        # made together, their boots overlap
+        made = [self.create_server('le-' + host, 'le', host=host, wait=())
+                for host in layout.COMPUTES]
+        for server in made:
+            self.wait_for_server(server['id'])
         be = self.create_server('be', 'be', wait=('ERROR',))
         self.assertIn('other endianness', be['fault']['message'])
         self.assertIn('big-endian', be['fault']['message'])
@@ -139,8 +142,8 @@ class ServersTestCase(servers.ServerTestCase):
         snapshot = self.openstack('server', 'image', 'create',
                                   '--name', self.prefix + 'snap',
                                   server['id'])
-        self.addCleanup(self.openstack, 'image', 'delete', snapshot['id'],
-                        parse=False)
+        self.addCleanup(self.conn.image.delete_image, snapshot['id'],
+                        ignore_missing=True)
         image = self.wait_for_image(snapshot['id'])
         self.assertEqual('ppc64le',
                          image['properties'].get('hw_architecture'))
