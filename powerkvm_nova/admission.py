@@ -30,7 +30,13 @@ from powerkvm_nova.images import head
 LOG = logging.getLogger(__name__)
 
 # HostState.stats keys (nova copies a driver's 'stats' there).
+# STAT_ENDIANNESS: every guest and claim of the host, as of the last
+# periodic resource update. STAT_UNLISTED: those of guests nova does not list
+# on the host with their endianness recorded (defined by hand, arriving by
+# migration, a resize's source); the readers take the others from nova's
+# instance records, which follow each build and delete at once.
 STAT_ENDIANNESS = 'powerkvm_endianness'
+STAT_UNLISTED = 'powerkvm_endianness_unlisted'
 STAT_POLICY = 'powerkvm_endianness_policy'
 MIXED = 'mixed'
 
@@ -204,22 +210,47 @@ def kernel_reader(context, kernel_id):
     return read
 
 
-def reported_endianness(stats):
-    """The set of Endiannesses a host's stats say it runs (empty: none).
+def reported_endianness(stats, key=STAT_ENDIANNESS):
+    """The set of Endiannesses a host's stat says it runs (empty: none).
 
     The reader of what host_stats() writes.
     """
-    stat = (stats or {}).get(STAT_ENDIANNESS)
+    stat = (stats or {}).get(key)
     if stat == MIXED:
         return set(Endianness)
     return {Endianness(stat)} if stat else set()
 
 
-def host_stats(book):
-    """What the host tells the scheduler, as HostState.stats entries."""
-    try:
-        holds = book.holds()
-        value = holds.value if holds else ''
-    except exception.PowerKVMError:
-        value = MIXED
-    return {STAT_ENDIANNESS: value, STAT_POLICY: book.policy}
+def unlisted_endianness(stats):
+    """What the host holds for guests nova does not list there, or None.
+
+    None: the host reports no such stat (a compute of an earlier release,
+    whose STAT_ENDIANNESS counts every guest).
+    """
+    if STAT_UNLISTED not in (stats or {}):
+        return None
+    return reported_endianness(stats, STAT_UNLISTED)
+
+
+def recorded_endiannesses(instances):
+    """The Endiannesses recorded in these instances (unrecorded: none)."""
+    return {e for e in map(recorded_endianness, instances) if e is not None}
+
+
+def host_stats(book, listed=frozenset()):
+    """What the host tells the scheduler, as HostState.stats entries.
+
+    :param listed: UUIDs of the guests nova lists on this host with their
+        endianness recorded (host_reconcile.listed)
+    """
+    holders = book.holders()
+    unlisted = {e for u, e in holders.items() if u not in listed}
+    return {STAT_ENDIANNESS: _stat(set(holders.values())),
+            STAT_UNLISTED: _stat(unlisted),
+            STAT_POLICY: book.policy}
+
+
+def _stat(endiannesses):
+    if len(endiannesses) > 1:
+        return MIXED
+    return next(iter(endiannesses)).value if endiannesses else ''

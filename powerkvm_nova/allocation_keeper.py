@@ -28,20 +28,19 @@ do, for this guest only.
 
 import threading
 
-import nova.conf
 from nova import context as nova_context
 from nova import exception as nova_exception
 from nova import objects
 from nova.scheduler.client import report
 from oslo_log import log as logging
 
-CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
 class AllocationKeeper:
 
-    def __init__(self):
+    def __init__(self, host):
+        self._host = host
         self._kept = {}
         self._lock = threading.Lock()
 
@@ -77,7 +76,7 @@ class AllocationKeeper:
             instance = objects.Instance.get_by_uuid(ctxt, uuid)
         except nova_exception.InstanceNotFound:
             return True
-        if instance.host != CONF.host:
+        if instance.host != self._host:
             return True
         if instance.task_state is not None:
             return False  # the rebuild, or what came next, is not over

@@ -28,6 +28,7 @@ from oslo_utils import excutils
 
 from powerkvm_nova import admission
 from powerkvm_nova import compat
+from powerkvm_nova import compute_nodes
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
 
@@ -37,12 +38,13 @@ CONF = nova.conf.CONF
 class ArrivalHooks:
     """LibvirtDriver hooks that keep the rule for guests that move."""
 
-    def _endianness_move_refusal(self, instance, dest_stats):
-        """Why the destination's reported guests exclude this one, or None."""
-        if dest_stats.get(admission.STAT_POLICY) != ledger.EXCLUSIVE:
+    def _endianness_move_refusal(self, context, instance, dest_node):
+        """Why the destination's guests exclude this one, or None."""
+        if (dest_node.stats or {}).get(admission.STAT_POLICY) != \
+                ledger.EXCLUSIVE:
             return None
         mine = self._recorded_endianness(instance)
-        others = admission.reported_endianness(dest_stats) - {mine}
+        others = compute_nodes.held(context, dest_node) - {mine}
         if not others:
             return None
         return ('the destination runs %s guests; a host runs guests of one '

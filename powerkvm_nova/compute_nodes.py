@@ -13,7 +13,6 @@
 """What other computes reported: their ComputeNode stats, as nova hands
 them to a driver (objects or primitives) or as the database holds them."""
 
-import nova.conf
 from nova import context as nova_context
 from nova import objects
 from nova import servicegroup
@@ -22,7 +21,6 @@ from oslo_log import log as logging
 from powerkvm_nova import admission
 from powerkvm_nova.endianness import ledger
 
-CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
@@ -36,8 +34,8 @@ def stats_of(compute_info):
     return getattr(compute_info, 'stats', None)
 
 
-def migration_destination_stats(context, instance):
-    """The destination's stats of the instance's ongoing move, or None.
+def migration_destination(context, instance):
+    """The ComputeNode the instance's ongoing move goes to, or None.
 
     The source of a cold migration or resize asks before it powers the
     guest off: refusing there keeps the guest running where it is.
@@ -48,23 +46,39 @@ def migration_destination_stats(context, instance):
     try:
         migration = objects.Migration.get_by_id(
             context, migration_context.migration_id)
-        node = objects.ComputeNode.get_by_host_and_nodename(
+        return objects.ComputeNode.get_by_host_and_nodename(
             context, migration.dest_compute, migration.dest_node)
     except Exception as e:
         # The destination checks again when the guest arrives.
         LOG.warning('PowerKVM: destination of the move unknown (%s)', e,
                     instance=instance)
         return None
-    return node.stats
 
 
-def others_could_take(endianness):
+def held(context, node):
+    """The set of Endiannesses compute node `node` runs (empty: none).
+
+    What it reported of the guests nova does not list there, and the
+    guests nova lists there: their endianness is recorded in them, and
+    nova's records follow each build and delete at once, where the node's
+    report is as old as its last periodic task. A node of an earlier
+    release reports every guest.
+    """
+    stats = node.stats or {}
+    unlisted = admission.unlisted_endianness(stats)
+    if unlisted is None:
+        return admission.reported_endianness(stats)
+    instances = objects.InstanceList.get_by_host(
+        context, node.host, expected_attrs=['system_metadata'])
+    return unlisted | admission.recorded_endiannesses(instances)
+
+
+def others_could_take(host, endianness):
     """Could another PowerKVM compute of this cell take such a guest?
 
-    From what each last reported (its endianness stat), among the enabled
-    computes that are up. Hosts that report no PowerKVM stats (another
-    driver's) cannot. When it cannot tell, it says yes: nova then retries
-    as usual.
+    From what each holds (held()), among the enabled computes that are up
+    but `host`. Hosts that report no PowerKVM stats (another driver's)
+    cannot. When it cannot tell, it says yes: nova then retries as usual.
     """
     ctxt = nova_context.get_admin_context()
     try:
@@ -74,14 +88,14 @@ def others_could_take(endianness):
         group = servicegroup.API()
         for node in nodes:
             service = services.get(node.host)
-            if node.host == CONF.host or service is None or \
+            if node.host == host or service is None or \
                     service.forced_down or not group.service_is_up(service):
                 continue
             stats = node.stats or {}
             if admission.STAT_POLICY not in stats:
                 continue
             if stats[admission.STAT_POLICY] != ledger.EXCLUSIVE or \
-                    admission.reported_endianness(stats) <= {endianness}:
+                    held(ctxt, node) <= {endianness}:
                 return True
     except Exception as e:
         LOG.warning('PowerKVM: the other computes are unknown (%s)', e)

@@ -59,7 +59,7 @@ _STAYS = frozenset(task_states.soft_reboot_states +
 
 
 @contextlib.contextmanager
-def _admission_event(context, instance):
+def _admission_event(context, host, instance):
     """Record the host's admission as an event of the build's action.
 
     When a refused build runs out of alternate hosts, nova's fault says only
@@ -67,7 +67,7 @@ def _admission_event(context, instance):
     keeps the reason, for 'openstack server event show'.
     """
     reporter = compute_utils.EventReporter(
-        context, 'powerkvm_endianness_admission', CONF.host, instance.uuid,
+        context, 'powerkvm_endianness_admission', host, instance.uuid,
         graceful_exit=True)
     try:
         reporter.__enter__()
@@ -97,7 +97,8 @@ class EndiannessHooks:
             self._host, libvirt_driver.libvirt, events=True)
         self.ledger = ledger.HostLedger(
             self._domains, CONF.host, CONF.powerkvm.endianness_policy)
-        self._refused_rebuilds = allocation_keeper.AllocationKeeper()
+        self._refused_rebuilds = allocation_keeper.AllocationKeeper(
+            self.ledger.host)
 
     def _log_ledger(self):
         try:
@@ -116,19 +117,22 @@ class EndiannessHooks:
         for what, uuids in (
                 (host_reconcile.finished_arrivals, self.ledger.lapsing()),
                 (host_reconcile.departed, self.ledger.restarting())):
-            for uuid, why in (what(uuids) if uuids else {}).items():
+            found = what(self.ledger.host, uuids) if uuids else {}
+            for uuid, why in found.items():
                 LOG.info('PowerKVM: guest %s no longer holds this host '
                          '(%s)', uuid, why)
                 self.ledger.release(uuid)
         self.ledger.resync()
         shut_off = self._domains.shut_off()
-        leftovers = host_reconcile.leftover_domains(shut_off) \
-            if shut_off else {}
+        leftovers = host_reconcile.leftover_domains(
+            self.ledger.host, shut_off) if shut_off else {}
         for uuid in self.ledger.disregard(leftovers):
             LOG.info('PowerKVM: shut-off domain %s is left by a guest %s; '
                      'it does not hold this host to its endianness until '
                      'nova removes it', uuid, leftovers[uuid])
-        return admission.host_stats(self.ledger)
+        listed = host_reconcile.listed(self.ledger.host,
+                                       self.ledger.holders())
+        return admission.host_stats(self.ledger, listed)
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
@@ -160,12 +164,18 @@ class EndiannessHooks:
             raise nova_exception.BuildAbortException(
                 instance_uuid=instance.uuid, reason=str(e))
         self._pin_guest_arch(instance, image_meta, endianness.arch)
-        with _admission_event(context, instance):
+        with _admission_event(context, self.ledger.host, instance):
             try:
                 self.ledger.admit(instance.uuid, endianness)
             except exception.OtherEndianness as e:
                 LOG.warning('%s', e, instance=instance)
-                if not compute_nodes.others_could_take(endianness):
+                # An evacuation is not rescheduled: nova's rebuild_instance
+                # takes RescheduledException as a refusal that leaves the
+                # server where and as it was, and any other error as a
+                # failure that puts it in ERROR.
+                if instance.task_state not in task_states.rebuild_states and \
+                        not compute_nodes.others_could_take(self.ledger.host,
+                                                            endianness):
                     # nova would retry, then end with its own fault that
                     # says nothing of why (it keeps 255 characters)
                     raise nova_exception.BuildAbortException(
@@ -209,15 +219,14 @@ class EndiannessHooks:
         if not stays:
             self.ledger.release(instance.uuid)
 
-    @staticmethod
-    def _stays(instance):
+    def _stays(self, instance):
         """Whether nova destroys this guest's domain to make it again here.
 
         Everything else that destroys a domain here (delete, shelve
         offload, a failed build, the source or destination of a move, an
         evacuated guest's cleanup) sees the guest leave this host.
         """
-        return (instance.host == CONF.host and
+        return (instance.host == self.ledger.host and
                 instance.task_state in _STAYS)
 
     @compat.signature_of(libvirt_driver.LibvirtDriver.rebuild)

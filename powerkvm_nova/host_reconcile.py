@@ -17,22 +17,23 @@ host's by nova's records, and nova tells the driver nothing of it: claims
 of live migrations that ended elsewhere, holds of guests whose restart
 failed and that then left, shut-off domains of guests deleted or evacuated
 while the host was away. Each function takes the UUIDs in question and
-returns those that no longer hold the host, with why.
+returns those that no longer hold the host, with why; listed() says which
+of them nova itself shows on the host. Each takes the host's name as the
+driver knows it (nova's own service host).
 """
 
-import nova.conf
 from nova import context as nova_context
 from nova import exception as nova_exception
 from nova import objects
 from oslo_log import log as logging
 
+from powerkvm_nova import admission
 from powerkvm_nova import migrations
 
-CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 
-def finished_arrivals(uuids):
+def finished_arrivals(host, uuids):
     """Live migrations to here that are over: {uuid: why}.
 
     When a migration over shared instance storage fails, nova only drops
@@ -48,23 +49,47 @@ def finished_arrivals(uuids):
             LOG.warning('PowerKVM: migrations of %s unknown (%s); its '
                         'claim here lapses by itself', uuid, e)
             continue
-        if not any(m.dest_compute in (None, CONF.host) for m in ongoing):
+        if not any(m.dest_compute in (None, host) for m in ongoing):
             over[uuid] = 'its live migration to this host is over'
     return over
 
 
-def departed(uuids):
+def listed(host, uuids):
+    """Of these guests, those nova lists on this host with an endianness.
+
+    The schedulers count these from nova's instance records, which follow
+    each build and delete at once, so the host's report leaves them out
+    (admission.host_stats): it would say a deleted guest's endianness for
+    up to one periodic interval. Unknown (the database unreachable): none,
+    and the report counts them all.
+    """
+    if not uuids:
+        return set()
+    ctxt = nova_context.get_admin_context()
+    try:
+        instances = objects.InstanceList.get_by_filters(
+            ctxt, {'uuid': list(uuids), 'host': host, 'deleted': False},
+            expected_attrs=['system_metadata'])
+    except Exception as e:
+        LOG.warning('PowerKVM: guests of this host unknown (%s); it '
+                    'reports every one of them', e)
+        return set()
+    return {i.uuid for i in instances
+            if admission.recorded_endianness(i) is not None}
+
+
+def departed(host, uuids):
     """Guests gone from this host, or deleted: {uuid: why}."""
     gone = {}
     ctxt = nova_context.get_admin_context(read_deleted='yes')
     for uuid in uuids:
-        why = _gone(ctxt, uuid)
+        why = _gone(ctxt, host, uuid)
         if why:
             gone[uuid] = why
     return gone
 
 
-def leftover_domains(uuids):
+def leftover_domains(host, uuids):
     """Shut-off domains of guests no longer this host's: {uuid: why}.
 
     A guest deleted while this host was down, or evacuated from it,
@@ -75,7 +100,7 @@ def leftover_domains(uuids):
     left = {}
     ctxt = nova_context.get_admin_context(read_deleted='yes')
     for uuid in uuids:
-        why = _gone(ctxt, uuid, unknown=None)
+        why = _gone(ctxt, host, uuid, unknown=None)
         try:
             if why and not migrations.in_progress(ctxt, uuid):
                 left[uuid] = why
@@ -84,7 +109,7 @@ def leftover_domains(uuids):
     return left
 
 
-def _gone(ctxt, uuid, unknown='no instance'):
+def _gone(ctxt, host, uuid, unknown='no instance'):
     """Why instance uuid is not this host's guest, or None if it is.
 
     :param unknown: the answer for a UUID no instance has
@@ -99,6 +124,6 @@ def _gone(ctxt, uuid, unknown='no instance'):
         return None
     if instance.deleted:
         return 'deleted'
-    if instance.host != CONF.host:
+    if instance.host != host:
         return 'now on host %s' % instance.host
     return None

@@ -38,11 +38,12 @@ class ColdMoveHooks:
                                    flavor, network_info,
                                    block_device_info=None,
                                    timeout=0, retry_interval=0):
-        stats = compute_nodes.migration_destination_stats(context, instance)
-        if stats is not None:
+        node = compute_nodes.migration_destination(context, instance)
+        if node is not None:
             reason = (
-                self._cpu_move_refusal(instance, flavor, stats, live=False) or
-                self._endianness_move_refusal(instance, stats))
+                self._cpu_move_refusal(instance, flavor, node.stats or {},
+                                       live=False) or
+                self._endianness_move_refusal(context, instance, node))
             if reason:
                 LOG.warning('PowerKVM: move refused: %s', reason,
                             instance=instance)

@@ -44,12 +44,6 @@ opts = [
                      'exclusive and the scheduler runs '
                      'PowerKVMEndiannessWeigher: guests of one endianness '
                      'pack onto the hosts that already run it.'),
-    cfg.IntOpt('report_interval', default=60, min=1,
-               help="The computes' [DEFAULT] update_resources_interval: "
-                    'a host looks taken by the other endianness for up to '
-                    'this long after its last guest of it was deleted, and '
-                    'a boot refused for that is tried again until twice '
-                    'this has passed.'),
     cfg.IntOpt('max_hosts_to_fill', default=4, min=1,
                help='A scenario that needs every PowerKVM host to run a '
                     'guest boots one on each; with more hosts than this '

@@ -134,12 +134,21 @@ class HostLedger:
             return self._counts()
 
     def _counts(self, excluding=None):
+        return collections.Counter(
+            e for u, e in self._holders().items() if u != excluding)
+
+    def _holders(self):
         self._drop_lapsed()
-        counts = collections.Counter()
-        counts.update(e for u, e in self._guests.items()
-                      if u != excluding and u not in self._leftovers)
-        counts.update(e for u, e in self._reserved.items() if u != excluding)
-        return counts
+        holders = {u: e for u, e in self._guests.items()
+                   if u not in self._leftovers}
+        holders.update(self._reserved)
+        return holders
+
+    def holders(self):
+        """{uuid: Endianness} of every guest and claim that counts."""
+        with self._lock:
+            self._refresh()
+            return self._holders()
 
     def holds(self):
         """The endianness the host runs: one Endianness, None when empty.

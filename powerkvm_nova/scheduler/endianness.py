@@ -18,21 +18,24 @@ properties in the request, and those nova does not model (os_version) from
 the image service, once per request.
 
 A host's comes from two places, each with its own freshness:
-- the 'powerkvm_endianness' stat the compute reports with its resources
-  (every domain libvirt has, those defined behind nova's back too),
-  refreshed by nova's update_available_resource periodic task
-  ([DEFAULT] update_resources_interval, 60 s by default);
-- the instances the compute reports to the scheduler after each build and
-  delete ([filter_scheduler] track_instance_changes, on by default). nova
-  tracks them by UUID only; the arch the driver pinned into each one's
-  system metadata at spawn is read from the cell database once per
-  instance and remembered for one resource update interval (an instance
-  keeps its endianness for life, but for a rebuild, which stays on its
-  host and is forgotten here when it is scheduled).
-A guest deleted since the last periodic run can still colour its host for
-up to one interval; a host the scheduler thinks free can meanwhile have
-been taken by a concurrent build. The host's own admission, under its lock,
-closes both windows: it refuses and nova reschedules.
+- the instances the compute reports to the scheduler when it admits a
+  guest and after each build and delete ([filter_scheduler]
+  track_instance_changes, on by default; else nova reads them from the
+  cell database for each request). nova tracks them by UUID only; the arch
+  the driver pinned into each one's system metadata at spawn is read from
+  the cell database once per instance and remembered for one resource
+  update interval (an instance keeps its endianness for life, but for a
+  rebuild, which stays on its host and is forgotten here when it is
+  scheduled);
+- the 'powerkvm_endianness_unlisted' stat the compute reports with its
+  resources: the domains of guests nova does not list on the host (defined
+  behind nova's back, arriving by migration, a resize's source), refreshed
+  by nova's update_available_resource periodic task ([DEFAULT]
+  update_resources_interval, 60 s by default).
+So a delete frees its host at once. A host the scheduler thinks free can
+meanwhile have been taken by a concurrent build, or by a domain defined by
+hand since the last periodic task: the host's own admission, under its
+lock, closes both windows: it refuses and nova reschedules.
 """
 
 import threading
@@ -220,14 +223,18 @@ _instances = _InstanceEndianness()
 def held(host_state, excluding=None):
     """The set of Endiannesses the host runs (empty: none).
 
-    :param excluding: a guest of the host not to count (a rebuild's own):
-        its recorded endianness is taken out of the host's report, which
-        counts it, unless another guest there is of it too
+    :param excluding: a guest of the host not to count (a rebuild's own)
     """
-    reported = admission.reported_endianness(host_state.stats)
     cell = getattr(host_state, 'cell_uuid', None)
     others = [u for u in (host_state.instances or ()) if u != excluding]
     by_others = _instances(cell, others) if others else set()
+    unlisted = admission.unlisted_endianness(host_state.stats)
+    if unlisted is not None:
+        return unlisted | by_others
+    # A compute of an earlier release reports every guest, the rebuilt one
+    # too: its recorded endianness is taken out unless another guest there
+    # is of it too.
+    reported = admission.reported_endianness(host_state.stats)
     if excluding is not None:
         reported -= _instances(cell, [excluding])
     return reported | by_others

@@ -19,7 +19,6 @@ would: the scenarios run against any cloud with PowerKVM computes.
 """
 
 import dataclasses
-import time
 
 from tempest.api.compute import base
 from tempest.common import waiters
@@ -174,25 +173,15 @@ class PowerKVMTest(base.BaseV2ComputeAdminTest):
     def boot(self, image, host=None, flavor=None, wait_until='ACTIVE'):
         """A server of image, the admin's, deleted after this test.
 
-        A host looks taken by the other endianness for up to one report
-        interval of its compute after its last guest of it was deleted
-        (doc/endianness.md, "What the scheduler knows"): a boot that must
-        succeed and is refused for the endianness rule is tried again
-        until twice that interval has passed.
+        A host is free for either endianness as soon as its last guest is
+        deleted (doc/endianness.md, "What the scheduler knows"): a boot
+        that must succeed is tried once.
 
         :param host: the host to boot on (the scheduler's filters still
             decide whether it may)
         :param wait_until: 'ACTIVE', or 'ERROR' for a boot that must fail
         """
-        deadline = time.monotonic() + 2 * CONF.powerkvm.report_interval
-        while True:
-            server = self.settle(self._create(image, host, flavor))
-            if (server['status'] == wait_until or wait_until != 'ACTIVE' or
-                    not self.names_the_rule(server) or
-                    time.monotonic() > deadline):
-                break
-            self.delete(server['id'])
-            time.sleep(self.build_interval)
+        server = self.settle(self._create(image, host, flavor))
         self.assertEqual(wait_until, server['status'],
                          'server %s: %s' % (server['id'],
                                             server.get('fault')))
@@ -211,10 +200,6 @@ class PowerKVMTest(base.BaseV2ComputeAdminTest):
             self.admin_servers_client.delete_server, server_id)
         waiters.wait_for_server_termination(self.admin_servers_client,
                                             server_id)
-
-    @staticmethod
-    def names_the_rule(server):
-        return ENDIANNESS_RULE in server.get('fault', {}).get('message', '')
 
     def settle(self, server_id):
         """The server once no task runs on it: ACTIVE, ERROR, SHUTOFF."""

@@ -18,10 +18,14 @@ import time
 from unittest import mock
 
 import fixtures
+from nova import context as nova_context
+from nova import objects
 from nova import test
 from nova.tests.functional.api import client as api_client
 from testtools import content
 
+from powerkvm_nova import admission
+from powerkvm_nova import compute_nodes
 from powerkvm_nova.endianness import Endianness
 from tests.fixtures import power_libvirt
 from tests.functional import base
@@ -78,6 +82,15 @@ class EndiannessTestBase(base.PowerKVMTestBase):
                 return dom
             conn.defineXML = checked
 
+    def define_by_hand(self, host, arch):
+        """A domain defined on the host behind nova's back (virsh define)."""
+        conn = self.computes[host].driver._host.get_connection()
+        conn.defineXML(
+            "<domain type='kvm'><name>by-hand</name><memory>1024</memory>"
+            "<vcpu>1</vcpu>"
+            "<os><type arch='%s' machine='pseries'>hvm</type></os>"
+            "<devices/></domain>" % arch)
+
     def assert_never_mixed(self):
         for host, counts in self.colours().items():
             self.assertLessEqual(len(counts), 1, '%s runs %s' % (host,
@@ -133,6 +146,34 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         book = self.computes['p2'].driver.ledger
         self.assertEqual(Endianness.BIG, book.holds())
         self.assertIsNone(self.computes['p1'].driver.ledger.holds())
+        # every guest, and those nova does not list there: none
+        stats = objects.ComputeNode.get_by_nodename(
+            nova_context.get_admin_context(), 'p2').stats
+        self.assertEqual('big-endian', stats[admission.STAT_ENDIANNESS])
+        self.assertEqual('', stats[admission.STAT_UNLISTED])
+
+    def test_a_host_emptied_takes_the_other_endianness_at_once(self):
+        le = self.boot('le', host='p1')
+        # p1 reports its little-endian guest (nova's periodic task)...
+        self._run_periodics()
+        # ...and is emptied before it reports again: nova tells the
+        # scheduler of the delete at once, and that is what counts.
+        self._delete_server(le)
+        be = self.boot('be', host='p1')
+        self.assertEqual('p1', be['OS-EXT-SRV-ATTR:host'])
+        self.assert_never_mixed()
+
+    def test_a_host_knows_when_another_is_emptied(self):
+        # The host that refuses a guest asks whether another could take it
+        # (compute_nodes.others_could_take): an emptied host can at once.
+        servers = {host: self.boot('le', host=host) for host in self.HOSTS}
+        self._run_periodics()
+        self.assertFalse(compute_nodes.others_could_take('p1', Endianness.BIG))
+        self._delete_server(servers['p2'])
+        self.assertTrue(compute_nodes.others_could_take('p1', Endianness.BIG))
+        # and a guest booted since the last report counts as well
+        self.boot('le', host='p2')
+        self.assertFalse(compute_nodes.others_could_take('p1', Endianness.BIG))
 
     def test_compute_restart_keeps_the_rule(self):
         le = self.boot('le', host='p1')
@@ -151,11 +192,7 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         # The ledger learns of it from libvirt's lifecycle event on nova's
         # connection (PowerConnection delivers them as libvirt-python does).
         self.assertIs(conn, driver._domains._subscribed)
-        conn.defineXML(
-            "<domain type='kvm'><name>by-hand</name><memory>1024</memory>"
-            "<vcpu>1</vcpu>"
-            "<os><type arch='ppc64' machine='pseries'>hvm</type></os>"
-            "<devices/></domain>")
+        self.define_by_hand('p3', 'ppc64')
         # Before the host reports it, the scheduler does not know: the host
         # itself refuses. nova's fault then says only that no host was left
         # to retry on; the build's events say why.
@@ -164,10 +201,10 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         action = self.api.get_instance_actions(first['id'])[0]
         events = {e['event']: e for e in self.api.get_instance_action_details(
             first['id'], action['request_id'])['events']}
-        admission = events['powerkvm_endianness_admission']
-        self.assertEqual('Error', admission['result'])
+        admitted = events['powerkvm_endianness_admission']
+        self.assertEqual('Error', admitted['result'])
         self.assertIn('PowerKVM host p3 runs 1 big-endian guest',
-                      admission['details'])
+                      admitted['details'])
         self.assert_never_mixed()
         self.assertEqual({}, self.computes['p3'].driver.ledger._reserved)
         self.assertEqual({}, self._get_allocations_by_server_uuid(
@@ -379,9 +416,9 @@ class HostSideMigrationTestCase(EndiannessTestBase):
 
     def test_cold_migration_refused_by_the_source_before_power_off(self):
         le = self.boot('le', host='p1')
+        # p2's guest booted after p2 last reported (nova's periodic task at
+        # its start): the source reads it from nova's records.
         self.boot('be', host='p2')
-        # p2 has reported its big-endian guest (nova's periodic task)
-        self._run_periodics()
         self.admin_api.post_server_action(le['id'],
                                           {'migrate': {'host': 'p2'}})
         self._wait_for_migration_status(le, ['error'])
@@ -398,9 +435,39 @@ class HostSideMigrationTestCase(EndiannessTestBase):
         self.assertEqual({}, self.computes['p2'].driver.ledger._reserved)
         self.assert_never_mixed()
 
+    def test_cold_migration_refused_for_a_guest_defined_by_hand(self):
+        le = self.boot('le', host='p1')
+        self.define_by_hand('p2', 'ppc64')
+        # nova has no record of it: p2's report says it (periodic task)
+        self._run_periodics()
+        self.admin_api.post_server_action(le['id'],
+                                          {'migrate': {'host': 'p2'}})
+        self._wait_for_migration_status(le, ['error'])
+        event = self._wait_for_instance_action_event(
+            le, 'migrate', 'compute_resize_instance', 'Error')
+        self.assertIn('the destination runs big-endian guests',
+                      event['details'])
+        server = self.api.get_server(le['id'])
+        self.assertEqual('p1', server['OS-EXT-SRV-ATTR:host'])
+
+    def test_cold_migration_to_a_host_emptied_since_its_report(self):
+        le = self.boot('le', host='p1')
+        be = self.boot('be', host='p2')
+        self._run_periodics()
+        self._delete_server(be)
+        self.useFixture(fixtures.MockPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver.'
+            'migrate_disk_and_power_off', return_value='[]'))
+        self._migrate_server(le, 'p2', api=self.admin_api)
+        le = self._confirm_resize(le)
+        self.assertEqual('p2', le['OS-EXT-SRV-ATTR:host'])
+        self.assert_never_mixed()
+
     def test_cold_migration_refused_at_the_destination(self):
         le = self.boot('le', host='p1')
-        self.boot('be', host='p2')
+        # defined behind nova's back after p2 last reported: the source
+        # cannot know of it
+        self.define_by_hand('p2', 'ppc64')
         # The fake hosts have no disks to copy; the source's part of the
         # move is nova's and is not what is tested here.
         self.useFixture(fixtures.MockPatch(

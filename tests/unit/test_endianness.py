@@ -17,12 +17,14 @@ import fixtures
 from nova import test
 from nova.tests.fixtures import libvirt as fakelibvirt
 
+from powerkvm_nova import admission
 from powerkvm_nova import domains
 from powerkvm_nova.endianness import detectors
 from powerkvm_nova.endianness import distros
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
+from powerkvm_nova.scheduler import endianness as scheduler_endianness
 from tests.fixtures import power_libvirt
 
 BE = Endianness.BIG
@@ -379,6 +381,30 @@ class LedgerTestCase(test.NoDBTestCase):
         e = self.assertRaises(exception.PowerKVMError, book.holds)
         self.assertIn('1 big-endian guest and 1 little-endian guest', str(e))
 
+    def test_host_stats_leave_out_what_nova_lists(self):
+        # a: nova's guest; b: defined by hand; c: arriving (a claim)
+        book, _ = self._ledger(a=BE, b=BE)
+        book.admit('c', BE)
+        self.assertEqual({'a': BE, 'b': BE, 'c': BE}, book.holders())
+        stats = admission.host_stats(book, listed={'a'})
+        self.assertEqual({admission.STAT_ENDIANNESS: 'big-endian',
+                          admission.STAT_UNLISTED: 'big-endian',
+                          admission.STAT_POLICY: ledger.EXCLUSIVE}, stats)
+        stats = admission.host_stats(book, listed={'a', 'b', 'c'})
+        self.assertEqual('big-endian', stats[admission.STAT_ENDIANNESS])
+        self.assertEqual('', stats[admission.STAT_UNLISTED])
+        self.assertEqual(set(), admission.unlisted_endianness(stats))
+        # a compute of an earlier release reports no unlisted stat
+        self.assertIsNone(admission.unlisted_endianness(
+            {admission.STAT_ENDIANNESS: 'big-endian'}))
+
+    def test_mixed_host_stats(self):
+        book, _ = self._ledger(ledger.MIXED, a=BE, b=LE)
+        stats = admission.host_stats(book, listed={'a'})
+        self.assertEqual(ledger.MIXED, stats[admission.STAT_ENDIANNESS])
+        self.assertEqual({BE, LE}, admission.reported_endianness(stats))
+        self.assertEqual({LE}, admission.unlisted_endianness(stats))
+
     def test_mixed_policy_admits_both(self):
         book, _ = self._ledger(ledger.MIXED, a=BE)
         book.admit('b', LE)
@@ -448,3 +474,47 @@ class LibvirtDomainsMarkerTestCase(test.NoDBTestCase):
                              "arch='ppc64le'>hvm</type></os></domain>")
         self.assertNotEqual(first, source.marker())
         self.assertIs(delivering, source._subscribed)
+
+
+class SchedulerHeldTestCase(test.NoDBTestCase):
+    """What the scheduler takes a host to run: scheduler.endianness.held."""
+
+    def setUp(self):
+        super().setUp()
+        # instance UUID -> its recorded endianness, as the cell database has
+        self.recorded = {'le1': LE, 'be1': BE}
+        self.useFixture(fixtures.MockPatch(
+            'powerkvm_nova.scheduler.endianness._instances',
+            side_effect=lambda cell, uuids: {self.recorded[u]
+                                             for u in uuids}))
+
+    def host(self, instances, **stats):
+        class HostState:
+            cell_uuid = 'cell1'
+        state = HostState()
+        state.instances = dict.fromkeys(instances)
+        state.stats = stats
+        return state
+
+    def test_guests_nova_lists_and_the_unlisted_stat(self):
+        # the report is older than the delete of a little-endian guest
+        state = self.host(['be1'], powerkvm_endianness='little-endian',
+                          powerkvm_endianness_unlisted='')
+        self.assertEqual({BE}, scheduler_endianness.held(state))
+        state = self.host([], powerkvm_endianness='big-endian',
+                          powerkvm_endianness_unlisted='big-endian')
+        self.assertEqual({BE}, scheduler_endianness.held(state))
+        # a rebuild's own guest does not count
+        state = self.host(['be1'], powerkvm_endianness='big-endian',
+                          powerkvm_endianness_unlisted='')
+        self.assertEqual(set(), scheduler_endianness.held(
+            state, excluding='be1'))
+
+    def test_compute_of_an_earlier_release(self):
+        # its stat counts every guest, those nova lists too
+        state = self.host(['be1'], powerkvm_endianness='big-endian')
+        self.assertEqual({BE}, scheduler_endianness.held(state))
+        self.assertEqual(set(), scheduler_endianness.held(
+            state, excluding='be1'))
+        state = self.host(['le1'], powerkvm_endianness='mixed')
+        self.assertEqual({BE, LE}, scheduler_endianness.held(state))

@@ -159,7 +159,6 @@ def options():
             'le_image_ref': images['le'], 'be_image_ref': images['be'],
             'flavor_ram': 512,
             'cpu_compat_mode': configs.CPU_COMPAT_MODE,
-            'report_interval': configs.RESOURCES_INTERVAL,
         },
     }
 
