@@ -237,17 +237,18 @@ def recorded_endiannesses(instances):
     return {e for e in map(recorded_endianness, instances) if e is not None}
 
 
-def host_stats(book, listed=frozenset()):
+def host_stats(holders, policy, listed=frozenset()):
     """What the host tells the scheduler, as HostState.stats entries.
 
+    :param holders: the host ledger's holders()
+    :param policy: the host's endianness_policy
     :param listed: UUIDs of the guests nova lists on this host with their
         endianness recorded (host_reconcile.listed)
     """
-    holders = book.holders()
     unlisted = {e for u, e in holders.items() if u not in listed}
     return {STAT_ENDIANNESS: _stat(set(holders.values())),
             STAT_UNLISTED: _stat(unlisted),
-            STAT_POLICY: book.policy}
+            STAT_POLICY: policy}
 
 
 def _stat(endiannesses):

@@ -130,9 +130,10 @@ class EndiannessHooks:
             LOG.info('PowerKVM: shut-off domain %s is left by a guest %s; '
                      'it does not hold this host to its endianness until '
                      'nova removes it', uuid, leftovers[uuid])
-        listed = host_reconcile.listed(self.ledger.host,
-                                       self.ledger.holders())
-        return admission.host_stats(self.ledger, listed)
+        holders = self.ledger.holders()
+        return admission.host_stats(
+            holders, self.ledger.policy,
+            host_reconcile.listed(self.ledger.host, holders))
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,

@@ -386,11 +386,12 @@ class LedgerTestCase(test.NoDBTestCase):
         book, _ = self._ledger(a=BE, b=BE)
         book.admit('c', BE)
         self.assertEqual({'a': BE, 'b': BE, 'c': BE}, book.holders())
-        stats = admission.host_stats(book, listed={'a'})
+        stats = admission.host_stats(book.holders(), book.policy, listed={'a'})
         self.assertEqual({admission.STAT_ENDIANNESS: 'big-endian',
                           admission.STAT_UNLISTED: 'big-endian',
                           admission.STAT_POLICY: ledger.EXCLUSIVE}, stats)
-        stats = admission.host_stats(book, listed={'a', 'b', 'c'})
+        stats = admission.host_stats(book.holders(), book.policy,
+                                     listed={'a', 'b', 'c'})
         self.assertEqual('big-endian', stats[admission.STAT_ENDIANNESS])
         self.assertEqual('', stats[admission.STAT_UNLISTED])
         self.assertEqual(set(), admission.unlisted_endianness(stats))
@@ -400,7 +401,7 @@ class LedgerTestCase(test.NoDBTestCase):
 
     def test_mixed_host_stats(self):
         book, _ = self._ledger(ledger.MIXED, a=BE, b=LE)
-        stats = admission.host_stats(book, listed={'a'})
+        stats = admission.host_stats(book.holders(), book.policy, listed={'a'})
         self.assertEqual(ledger.MIXED, stats[admission.STAT_ENDIANNESS])
         self.assertEqual({BE, LE}, admission.reported_endianness(stats))
         self.assertEqual({LE}, admission.unlisted_endianness(stats))
