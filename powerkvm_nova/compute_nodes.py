@@ -10,8 +10,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""What other computes reported: their ComputeNode stats, as nova hands
-them to a driver (objects or primitives) or as the database holds them."""
+"""What other computes hold: their ComputeNode stats, as nova hands them to
+a driver (objects or primitives) or as the database holds them, and the
+guests nova's records place on them."""
 
 from nova import context as nova_context
 from nova import objects
