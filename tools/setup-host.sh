@@ -55,9 +55,10 @@ rabbitmqctl -q await_startup --timeout 60 \
     || { echo "setup-host: rabbitmq-server does not start" >&2; exit 1; }
 echo "setup-host: rabbitmq-server up"
 
-python3 -m tox --version 2>/dev/null | grep -q tox-uv || {
-    echo "setup-host: installing tox and tox-uv"
-    python3 -m pip install -q 'tox>=4.6' 'tox-uv>=1.11'
-}
+# tox, tox-uv and uv at the versions constraints/tox.txt pins (pip changes
+# nothing when they are there already)
+echo "setup-host: tox, tox-uv and uv as constraints/tox.txt pins them"
+python3 -m pip install -q --root-user-action=ignore \
+    -r "$here/../constraints/tox.txt"
 
 "$here/build-test-guest.sh"
