@@ -100,9 +100,13 @@ def header_of(path):
 
 
 def merge(upstream, local):
-    """upstream's pins in its order, each package local.txt names replaced
-    by local's pin in place (all of its marker variants), then local's
-    additions: (pins, overridden names, added names)."""
+    """Upstream's pins with the overlay applied.
+
+    Upstream's order is kept; a package the overlay names is replaced in
+    place (all of its marker variants) by the overlay's pin, and the
+    overlay's other pins follow. Returns (pins, overridden names, added
+    names).
+    """
     by_key = {pin.key: pin for pin in local}
     upstream_keys = {pin.key for pin in upstream}
     merged, overridden = [], []
