@@ -21,9 +21,13 @@ PSERIES = 'pseries'
 def resolve(declared, default):
     """The guest arch: the image's hw_architecture, else the default.
 
+    In nova's canonical spelling: nova's API and scheduler take the
+    property in any case (Architecture.canonicalize lowercases it), and
+    the instance keeps the image's own spelling.
+
     :raises PowerKVMError: the image declares a non-POWER architecture
     """
-    arch = declared or default
+    arch = (declared or default or '').strip().lower()
     if arch not in emulation.POWER_ARCHES:
         raise exception.PowerKVMError(
             'image architecture %s cannot run on a PowerKVM host; '

@@ -79,6 +79,18 @@ class PowerServersTestCase(base.PowerKVMTestBase):
             '/os-hypervisors/detail').body['hypervisors']
         self.assertEqual({'QEMU'}, {h['hypervisor_type'] for h in hypervisors})
 
+    def test_architecture_in_capitals(self):
+        # nova's API and scheduler take hw_architecture in any case
+        # (objects/fields.py, Architecture.canonicalize lowercases it);
+        # nova keeps the image's own spelling in the instance's system
+        # metadata, which the host reads.
+        self.start_power_compute('p8', power_libvirt.POWER8)
+        for spelling, arch in (('PPC64LE', 'ppc64le'), ('PPC64', 'ppc64')):
+            server = self.boot(self._power_image(spelling))
+            self.assertEqual(arch, self.domain_xml(server).find(
+                './os/type').get('arch'))
+            self._delete_server(server)
+
     def test_non_power_image_finds_no_host(self):
         self.start_power_compute('p8', power_libvirt.POWER8)
         x86 = self._power_image('x86_64')

@@ -24,6 +24,11 @@ class ResolveTestCase(test.NoDBTestCase):
     def test_default_when_undeclared(self):
         self.assertEqual('ppc64le', guest_arch.resolve(None, 'ppc64le'))
 
+    def test_any_case_as_nova_takes_it(self):
+        # nova's Architecture.canonicalize lowercases (objects/fields.py)
+        self.assertEqual('ppc64le', guest_arch.resolve('PPC64LE', 'ppc64'))
+        self.assertEqual('ppc64', guest_arch.resolve(' Ppc64 ', 'ppc64le'))
+
     def test_non_power_refused(self):
         e = self.assertRaises(exception.PowerKVMError,
                               guest_arch.resolve, 'x86_64', 'ppc64le')
