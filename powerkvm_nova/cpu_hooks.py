@@ -38,6 +38,8 @@ from powerkvm_nova import exception
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
+POWER_ARCH_TRAITS = (os_traits.HW_ARCH_PPC64, os_traits.HW_ARCH_PPC64LE)
+
 
 class CpuHooks:
     """Describe the host, report it, and give guests a topology it runs."""
@@ -142,8 +144,17 @@ class CpuHooks:
 
     def _get_cpu_traits(self):
         traits = super()._get_cpu_traits()
-        if not self._emulated:
-            return traits
+        if self._emulated:
+            traits = self._emulated_cpu_traits(traits)
+        # nova reports HW_ARCH_<host arch> alone (LibvirtDriver.
+        # _get_cpu_arch_traits), and its image metadata prefilter asks for
+        # HW_ARCH_<hw_architecture> of the image (request_filter.py,
+        # transform_image_metadata). A POWER host runs ppc64 and ppc64le
+        # guests natively, the guest choosing its byte order (MSR[LE]).
+        traits.update(dict.fromkeys(POWER_ARCH_TRAITS, True))
+        return traits
+
+    def _emulated_cpu_traits(self, traits):
         # nova reads these from the machine: its own CPU's features, its
         # arch (HW_ARCH_X86_64) and every emulator libvirt finds. Guests
         # here run on the emulated POWER host, so a flavor asking for an
@@ -155,7 +166,6 @@ class CpuHooks:
         # os-traits has COMPUTE_ARCH_PPC64LE only, for qemu-system-ppc64
         emulated[os_traits.COMPUTE_ARCH_PPC64LE] = traits.get(
             os_traits.COMPUTE_ARCH_PPC64LE, False)
-        emulated[os_traits.HW_ARCH_PPC64LE] = True
         emulated[os_traits.HW_CPU_HYPERTHREADING] = traits.get(
             os_traits.HW_CPU_HYPERTHREADING, False)
         return emulated

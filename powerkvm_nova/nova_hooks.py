@@ -76,6 +76,9 @@ HOOKS = (
     Hook(_DRIVER, 'LibvirtDriver._get_guest_config',
          'the guest architecture recorded at spawn; the CPU '
          'compatibility mode recorded', override=True),
+    Hook(_DRIVER, 'LibvirtDriver._get_cpu_traits',
+         'the host reports both POWER arches, and no trait of a machine '
+         'that emulates POWER', override=True),
     Hook(_DRIVER, 'LibvirtDriver._check_emulation_arch',
          'the architecture the domain is built for', override=True),
     Hook(_DRIVER, 'LibvirtDriver._try_fetch_image_cache',

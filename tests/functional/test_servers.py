@@ -79,6 +79,29 @@ class PowerServersTestCase(base.PowerKVMTestBase):
             '/os-hypervisors/detail').body['hypervisors']
         self.assertEqual({'QEMU'}, {h['hypervisor_type'] for h in hypervisors})
 
+    def test_image_metadata_prefilter_places_both_endiannesses(self):
+        # nova's image metadata prefilter asks placement for the trait
+        # HW_ARCH_<hw_architecture> of the request's image (nova/scheduler/
+        # request_filter.py, transform_image_metadata), and nova's libvirt
+        # driver reports only HW_ARCH_<host arch> (LibvirtDriver.
+        # _get_cpu_arch_traits). A POWER host runs ppc64 and ppc64le
+        # guests natively, the guest choosing its byte order (MSR[LE]).
+        self.flags(image_metadata_prefilter=True, group='scheduler')
+        self.start_power_compute('p8', power_libvirt.POWER8)
+        self.start_power_compute('p9', power_libvirt.POWER9)
+        be, le = self.boot('be'), self.boot('le')
+        self.assertEqual('ppc64', self.domain_xml(be).find(
+            './os/type').get('arch'))
+        self.assertEqual('ppc64le', self.domain_xml(le).find(
+            './os/type').get('arch'))
+        for host in ('p8', 'p9'):
+            traits = self._get_provider_traits(self.compute_rp_uuids[host])
+            self.assertIn('HW_ARCH_PPC64', traits)
+            self.assertIn('HW_ARCH_PPC64LE', traits)
+        # and what the prefilter asks still excludes what POWER cannot run
+        x86 = self.boot(self._power_image('x86_64'), expected_state='ERROR')
+        self.assertIn('No valid host', x86['fault']['message'])
+
     def test_architecture_in_capitals(self):
         # nova's API and scheduler take hw_architecture in any case
         # (objects/fields.py, Architecture.canonicalize lowercases it);

@@ -24,6 +24,7 @@ import testtools
 
 from powerkvm_nova import conf as powerkvm_conf
 from tools.cloud import configs
+from tools.cloud import ini
 from tools.cloud import layout
 from tools import testbed
 
@@ -77,6 +78,11 @@ class CloudConfigTestCase(testtools.TestCase):
         self.assertIn('powerkvm_nova.scheduler.weighers.'
                       'PowerKVMEndiannessWeigher',
                       conf.filter_scheduler.weight_classes)
+
+    def test_the_scheduler_runs_nova_s_image_metadata_prefilter(self):
+        ini.write(configs.path('nova'), configs.nova())
+        self.assertTrue(_read(configs.path('nova')).scheduler
+                        .image_metadata_prefilter)
 
 
 class SubnetTestCase(testtools.TestCase):

@@ -96,6 +96,9 @@ class DriverTestCase(test.TestCase):
         # (its default capabilities), as an emulated host is
         traits = {t for t, on in self.drvr.static_traits.items() if on}
         self.assertIn('HW_ARCH_PPC64LE', traits)
+        # both endiannesses, as a POWER host runs them (nova's image
+        # metadata prefilter asks for HW_ARCH_<hw_architecture>)
+        self.assertIn('HW_ARCH_PPC64', traits)
         self.assertNotIn('HW_ARCH_X86_64', traits)
         self.assertEqual(set(), {t for t in traits if 'X86' in t})
         unset = {t for t, on in self.drvr.static_traits.items() if not on}

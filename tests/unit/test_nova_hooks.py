@@ -64,6 +64,22 @@ class NovaHooksTestCase(test.NoDBTestCase):
         self.assertEqual([], nova_hooks.problems(driver.PowerKVMDriver))
         driver.PowerKVMDriver(fake.FakeVirtAPI(), False)
 
+    def test_every_private_override_is_a_hook(self):
+        # An override of a private LibvirtDriver method missing from the
+        # table would go dead, unnoticed, in a nova that renamed it.
+        listed = {hook.name.partition('.')[2] for hook in nova_hooks.HOOKS
+                  if hook.name.startswith('LibvirtDriver.') and
+                  hook.override}
+        overridden = set()
+        for cls in driver.PowerKVMDriver.__mro__:
+            if cls is libvirt_driver.LibvirtDriver:
+                break
+            overridden |= {name for name in vars(cls)
+                           if name.startswith('_') and
+                           not name.startswith('__') and
+                           hasattr(libvirt_driver.LibvirtDriver, name)}
+        self.assertEqual(set(), overridden - listed)
+
     def test_start_up_refuses_without_each_hook(self):
         for hook in nova_hooks.HOOKS:
             with self._removed(hook):

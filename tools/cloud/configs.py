@@ -161,7 +161,10 @@ def nova():
         'conductor': {'workers': 1},
         'scheduler': {'workers': 1,
                       # the cloud maps its computes itself, once they are up
-                      'discover_hosts_in_cells_interval': -1},
+                      'discover_hosts_in_cells_interval': -1,
+                      # as production clouds run it: an image's
+                      # hw_architecture becomes a required trait
+                      'image_metadata_prefilter': True},
         'oslo_concurrency': _locks('nova'),
         'oslo_messaging_notifications': {'driver': 'noop'},
     }
