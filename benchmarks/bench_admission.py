@@ -51,7 +51,7 @@ os.environ['OS_NOVA_DISABLE_EVENTLET_PATCHING'] = '1'
 import libvirt  # noqa: E402
 from nova.virt.libvirt import host as nova_host  # noqa: E402
 
-from powerkvm_nova import domains  # noqa: E402
+from powerkvm_nova.compute import domains  # noqa: E402
 from powerkvm_nova.endianness import Endianness  # noqa: E402
 from powerkvm_nova.endianness import ledger  # noqa: E402
 

@@ -36,8 +36,8 @@ from nova import test  # noqa: E402
 from nova.virt import fake  # noqa: E402
 from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
 
-from powerkvm_nova import domains  # noqa: E402
-from powerkvm_nova import driver  # noqa: E402
+from powerkvm_nova.compute import domains  # noqa: E402
+from powerkvm_nova.compute import driver  # noqa: E402
 from tests.fixtures import power_libvirt  # noqa: E402
 
 import common  # noqa: E402

@@ -36,8 +36,8 @@ from nova import objects  # noqa: E402
 from nova.scheduler.filters import image_props_filter  # noqa: E402
 from nova.scheduler import host_manager  # noqa: E402
 
-from powerkvm_nova import admission  # noqa: E402
 from powerkvm_nova.cpu import host as cpu_host  # noqa: E402
+from powerkvm_nova.endianness import records  # noqa: E402
 from powerkvm_nova.scheduler import filters  # noqa: E402
 
 import common  # noqa: E402
@@ -52,8 +52,8 @@ def hosts(n):
     for i in range(n):
         state = host_manager.HostState('host%d' % i, 'node%d' % i, None)
         state.stats = dict(MODES[i % len(MODES)].stats(), **{
-            admission.STAT_ENDIANNESS: COLOURS[i % len(COLOURS)],
-            admission.STAT_POLICY: 'exclusive'})
+            records.STAT_ENDIANNESS: COLOURS[i % len(COLOURS)],
+            records.STAT_POLICY: 'exclusive'})
         state.supported_instances = [('ppc64le', 'kvm', 'hvm'),
                                      ('ppc64', 'kvm', 'hvm')]
         state.hypervisor_type = 'QEMU'

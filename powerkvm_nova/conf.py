@@ -18,7 +18,7 @@ one, so the options exist whenever the driver can be loaded.
 
 from oslo_config import cfg
 
-from powerkvm_nova import emulation
+from powerkvm_nova.cpu import emulation
 
 GROUP = cfg.OptGroup(
     'powerkvm',

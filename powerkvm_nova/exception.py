@@ -13,7 +13,7 @@
 """The one exception type the policies raise.
 
 The driver translates it into the nova exception that fits the call it is
-answering, in one place (powerkvm_nova.driver).
+answering, in one place (powerkvm_nova.compute).
 """
 
 

@@ -10,42 +10,18 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""nova.virt.powerkvm: where nova's driver loader finds PowerKVM drivers.
+"""Deprecated path of the driver loader: powerkvm_nova.nova_internals.loader.
 
-nova imports compute drivers only as 'nova.virt.<compute_driver>'. The
-module nova/virt/powerkvm.py holds one import of this module's __getattr__,
-which resolves a class name through the stevedore entry point group below;
-so 'compute_driver = powerkvm.PowerKVMDriver' loads
-powerkvm_nova.driver.PowerKVMDriver through its registration.
-
-A normal install puts the module nova/virt/powerkvm.py beside nova's own
-files. When nova is installed editable (devstack), nova.virt lives in
-nova's source tree and 'powerkvm-nova-shim install' writes the same file
-there.
+The nova/virt/powerkvm.py that earlier releases installed (in an editable
+nova's tree, by 'powerkvm-nova-shim install') imports this module; it keeps
+loading the driver, with a warning, until 'powerkvm-nova-shim install'
+writes the current file.
 """
 
-from stevedore import driver as stevedore_driver
-from stevedore import exception as stevedore_exception
+import warnings
 
-GROUP = 'powerkvm_nova.compute_drivers'
+from powerkvm_nova.nova_internals.loader import __getattr__  # noqa: F401
 
-# The text of nova/virt/powerkvm.py; a unit test keeps the
-# checked-in file identical.
-SOURCE = '''# nova loads compute drivers only from nova.virt; this resolves
-# compute_driver = powerkvm.<Name> through the powerkvm_nova.compute_drivers
-# entry points. Installed by powerkvm-nova (see powerkvm_nova/shim.py).
-from powerkvm_nova.shim import __getattr__  # noqa: F401
-'''
-
-
-def __getattr__(name):
-    if name.startswith('__'):
-        raise AttributeError(name)
-    try:
-        manager = stevedore_driver.DriverManager(GROUP, name)
-    except stevedore_exception.NoMatches:
-        raise AttributeError(
-            'no compute driver %r is registered in the entry point group '
-            '%s; is powerkvm-nova installed in the same Python as nova?'
-            % (name, GROUP))
-    return manager.driver
+warnings.warn('powerkvm_nova.shim is deprecated: run "powerkvm-nova-shim '
+              'install" to write the current nova/virt/powerkvm.py',
+              DeprecationWarning, stacklevel=2)

@@ -27,7 +27,7 @@ import importlib
 import os
 import sys
 
-from powerkvm_nova import shim
+from powerkvm_nova.nova_internals import loader
 
 
 def _target():
@@ -53,13 +53,13 @@ def install():
     target = _target()
     try:
         with open(target) as f:
-            if f.read() == shim.SOURCE:
+            if f.read() == loader.SOURCE:
                 print('%s is already installed' % target)
                 return 0
     except FileNotFoundError:
         pass
     with open(target, 'w') as f:
-        f.write(shim.SOURCE)
+        f.write(loader.SOURCE)
     print('installed %s' % target)
     return 0
 
@@ -68,7 +68,7 @@ def remove():
     target = _target()
     try:
         with open(target) as f:
-            if f.read() != shim.SOURCE:
+            if f.read() not in (loader.SOURCE,) + loader.EARLIER_SOURCES:
                 print('%s was not written by powerkvm-nova-shim; left as '
                       'it is' % target)
                 return 1

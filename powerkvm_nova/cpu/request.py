@@ -280,3 +280,22 @@ def plan(request, host, emulated=False):
     return Topology(sockets=sockets,
                     cores=request.vcpus // (sockets * threads),
                     threads=threads)
+
+
+_IMAGE_PROPS = ('hw_cpu_threads', 'hw_cpu_max_threads', 'hw_cpu_sockets',
+                'hw_cpu_max_sockets', 'hw_cpu_cores', 'hw_cpu_max_cores')
+
+
+def of_nova(flavor, image_meta):
+    """The CpuRequest of nova's flavor and image objects.
+
+    One adapter for the driver and the scheduler.
+
+    :raises RequestError: the flavor and image contradict each other
+    """
+    props = {}
+    if image_meta is not None and 'properties' in image_meta:
+        props = {name: image_meta.properties.get(name)
+                 for name in _IMAGE_PROPS
+                 if image_meta.properties.obj_attr_is_set(name)}
+    return from_specs(flavor.vcpus, flavor.extra_specs or {}, props)

@@ -48,12 +48,13 @@ from nova import objects
 from nova.scheduler import utils as scheduler_utils
 from oslo_log import log as logging
 
-from powerkvm_nova import admission
 from powerkvm_nova import conf as powerkvm_conf
 from powerkvm_nova.endianness import detectors
 from powerkvm_nova.endianness import Endianness
+from powerkvm_nova.endianness import evidence
 from powerkvm_nova.endianness import ledger
-from powerkvm_nova.scheduler import moves
+from powerkvm_nova.endianness import records
+from powerkvm_nova.scheduler import move_requests
 
 CONF = nova.conf.CONF
 powerkvm_conf.register_opts(CONF)
@@ -74,7 +75,7 @@ def _request_properties(spec_obj):
     image = spec_obj.image if spec_obj.obj_attr_is_set('image') else None
     if image is None:
         return None, {}
-    properties = admission.meta_properties(image)
+    properties = evidence.meta_properties(image)
     image_id = image.id if 'id' in image else None
     if image_id and getattr(spec_obj, '_context', None) is not None:
         try:
@@ -98,7 +99,7 @@ def wanted(spec_obj):
     """
     if hasattr(spec_obj, _CACHE):
         return getattr(spec_obj, _CACHE)
-    move = None if is_rebuild(spec_obj) else moves.of(spec_obj)
+    move = None if is_rebuild(spec_obj) else move_requests.of(spec_obj)
     if move is not None and move.endianness is not None:
         # A guest that runs already is what it was recorded as at spawn,
         # whatever its image says (or no longer says).
@@ -106,12 +107,12 @@ def wanted(spec_obj):
         return move.endianness
     # A first boot, or a rebuild: what the (new) image makes.
     image_id, properties = _request_properties(spec_obj)
-    admission.refuse_emulation(image_id or 'volume', properties)
+    evidence.refuse_emulation(image_id or 'volume', properties)
     facts = detectors.ImageFacts(image_id or 'volume', properties)
     finding = detectors.detect(facts, _detectors())
     if finding is not None:
         result = finding.endianness
-    elif admission.kernel_of(properties) or \
+    elif evidence.kernel_of(properties) or \
             CONF.powerkvm.unknown_endianness != 'assume':
         # The kernel may tell on the host; or the host refuses anyway.
         result = None
@@ -211,7 +212,7 @@ class _InstanceEndianness:
                 cctxt, {'uuid': uuids}, expected_attrs=['system_metadata'])
         found = {}
         for instance in instances:
-            endianness = admission.recorded_endianness(instance)
+            endianness = records.recorded_endianness(instance)
             if endianness is not None:
                 found[instance.uuid] = endianness
         return found
@@ -228,13 +229,13 @@ def held(host_state, excluding=None):
     cell = getattr(host_state, 'cell_uuid', None)
     others = [u for u in (host_state.instances or ()) if u != excluding]
     by_others = _instances(cell, others) if others else set()
-    unlisted = admission.unlisted_endianness(host_state.stats)
+    unlisted = records.unlisted_endianness(host_state.stats)
     if unlisted is not None:
         return unlisted | by_others
     # A compute of an earlier release reports every guest, the rebuilt one
     # too: its recorded endianness is taken out unless another guest there
     # is of it too.
-    reported = admission.reported_endianness(host_state.stats)
+    reported = records.reported_endianness(host_state.stats)
     if excluding is not None:
         reported -= _instances(cell, [excluding])
     return reported | by_others
@@ -242,7 +243,7 @@ def held(host_state, excluding=None):
 
 def exclusive(host_state):
     """Whether the host keeps the one-endianness rule (its own setting)."""
-    policy = (host_state.stats or {}).get(admission.STAT_POLICY) or \
+    policy = (host_state.stats or {}).get(records.STAT_POLICY) or \
         CONF.powerkvm.endianness_policy
     return policy == ledger.EXCLUSIVE
 

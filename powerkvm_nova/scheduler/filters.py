@@ -36,10 +36,9 @@ from nova.scheduler import filters
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import moves as cpu_moves
 from powerkvm_nova.cpu import request
-from powerkvm_nova import cpu_request
 from powerkvm_nova import exception
 from powerkvm_nova.scheduler import endianness
-from powerkvm_nova.scheduler import moves
+from powerkvm_nova.scheduler import move_requests
 
 
 class PowerKVMEndiannessFilter(filters.BaseHostFilter):
@@ -99,7 +98,7 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
 
     A host that reports no description (not a PowerKVM host, or not yet
     reported) passes requests without powerkvm: constraints only. A guest
-    that moves also keeps to cpu/moves.py's rules against its source.
+    that moves also keeps to cpu/move_requests.py's rules against its source.
     """
 
     RUN_ON_REBUILD = False
@@ -111,12 +110,12 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
             # RUN_ON_REBUILD, which filter_all is not subject to).
             return hosts
         try:
-            wanted = cpu_request.of(spec_obj.flavor, spec_obj.image
-                                    if spec_obj.obj_attr_is_set('image')
-                                    else None)
+            wanted = request.of_nova(spec_obj.flavor, spec_obj.image
+                                     if spec_obj.obj_attr_is_set('image')
+                                     else None)
         except request.RequestError as e:
             raise nova_exception.NoValidHost(reason=str(e))
-        move = moves.of(spec_obj)
+        move = move_requests.of(spec_obj)
         passing, refusals = [], collections.defaultdict(dict)
         for host in hosts:
             refusal = self._refusal(host, wanted, move)
@@ -135,9 +134,9 @@ class PowerKVMCpuFilter(filters.BaseHostFilter):
         return passing
 
     def host_passes(self, host_state, spec_obj):
-        wanted = cpu_request.of(spec_obj.flavor, spec_obj.image)
+        wanted = request.of_nova(spec_obj.flavor, spec_obj.image)
         return self._refusal(host_state, wanted,
-                             moves.of(spec_obj)) is None
+                             move_requests.of(spec_obj)) is None
 
     @staticmethod
     def _refusal(host_state, wanted, move):

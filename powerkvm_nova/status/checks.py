@@ -17,9 +17,9 @@ from nova import version as nova_version
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_upgradecheck import upgradecheck
 
+from powerkvm_nova.cpu import emulation
 from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova.cpu import request
-from powerkvm_nova import emulation
 from powerkvm_nova.endianness import detectors
 
 Code = upgradecheck.Code
@@ -58,9 +58,9 @@ def versions(facts, conf):
 
 
 def nova_hooks(facts, conf):
-    """The nova-internal names the driver relies on (nova_hooks.py)."""
-    from powerkvm_nova import driver
-    from powerkvm_nova import nova_hooks as hooks
+    """The nova-internal names the driver relies on (nova_internals.hooks)."""
+    from powerkvm_nova.compute import driver
+    from powerkvm_nova.nova_internals import hooks
     found = hooks.problems(driver.PowerKVMDriver)
     if found:
         return Result(Code.FAILURE, hooks.message(found))

@@ -22,10 +22,10 @@ import os
 
 from lxml import etree
 
+from powerkvm_nova.compute import domains
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import platform as cpu_platform
 from powerkvm_nova.cpu import probes
-from powerkvm_nova import domains
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova import exception
 

@@ -24,9 +24,9 @@ from nova import test
 from nova.tests.functional.api import client as api_client
 from testtools import content
 
-from powerkvm_nova import admission
-from powerkvm_nova import compute_nodes
+from powerkvm_nova.compute import other_hosts
 from powerkvm_nova.endianness import Endianness
+from powerkvm_nova.endianness import records
 from tests.fixtures import power_libvirt
 from tests.functional import base
 
@@ -149,8 +149,8 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         # every guest, and those nova does not list there: none
         stats = objects.ComputeNode.get_by_nodename(
             nova_context.get_admin_context(), 'p2').stats
-        self.assertEqual('big-endian', stats[admission.STAT_ENDIANNESS])
-        self.assertEqual('', stats[admission.STAT_UNLISTED])
+        self.assertEqual('big-endian', stats[records.STAT_ENDIANNESS])
+        self.assertEqual('', stats[records.STAT_UNLISTED])
 
     def test_a_host_emptied_takes_the_other_endianness_at_once(self):
         le = self.boot('le', host='p1')
@@ -165,15 +165,15 @@ class EndiannessRuleTestCase(EndiannessTestBase):
 
     def test_a_host_knows_when_another_is_emptied(self):
         # The host that refuses a guest asks whether another could take it
-        # (compute_nodes.others_could_take): an emptied host can at once.
+        # (other_hosts.others_could_take): an emptied host can at once.
         servers = {host: self.boot('le', host=host) for host in self.HOSTS}
         self._run_periodics()
-        self.assertFalse(compute_nodes.others_could_take('p1', Endianness.BIG))
+        self.assertFalse(other_hosts.others_could_take('p1', Endianness.BIG))
         self._delete_server(servers['p2'])
-        self.assertTrue(compute_nodes.others_could_take('p1', Endianness.BIG))
+        self.assertTrue(other_hosts.others_could_take('p1', Endianness.BIG))
         # and a guest booted since the last report counts as well
         self.boot('le', host='p2')
-        self.assertFalse(compute_nodes.others_could_take('p1', Endianness.BIG))
+        self.assertFalse(other_hosts.others_could_take('p1', Endianness.BIG))
 
     def test_compute_restart_keeps_the_rule(self):
         le = self.boot('le', host='p1')

@@ -26,10 +26,10 @@ from nova import context as nova_context
 from nova import objects
 from nova.virt.libvirt import driver as libvirt_driver
 
-from powerkvm_nova import admission
-from powerkvm_nova import driver
+from powerkvm_nova.compute import driver
 from powerkvm_nova.endianness import Endianness
-from powerkvm_nova.scheduler import moves
+from powerkvm_nova.endianness import records
+from powerkvm_nova.scheduler import move_requests
 from tests.fixtures import power_libvirt
 from tests.functional import test_endianness
 
@@ -74,7 +74,7 @@ class LifecycleTestBase(test_endianness.EndiannessTestBase):
         ctxt = nova_context.get_admin_context()
         instance = objects.Instance.get_by_uuid(
             ctxt, server['id'], expected_attrs=['system_metadata'])
-        return admission.recorded_endianness(instance)
+        return records.recorded_endianness(instance)
 
     def resources_of(self, server):
         """The server's allocated resources: {provider: {class: amount}}."""
@@ -398,7 +398,7 @@ class LiveMigrationStatusTestCase(LifecycleTestBase):
             ctxt, le['id'], expected_attrs=['system_metadata'])
         # the scheduler applies the live-migration rules
         spec = objects.RequestSpec.get_by_instance_uuid(ctxt, le['id'])
-        self.assertTrue(moves.of(spec).live)
+        self.assertTrue(move_requests.of(spec).live)
         # the destination's claim from its pre-check stays
         destination = self.computes['p2'].driver
         destination._reserve_arrival(instance, lapse_after=600)
@@ -436,12 +436,12 @@ class AcceptedLiveMigrationTestCase(LifecycleTestBase):
             # the host's periodic pass (the resource tracker's
             # get_available_resource) while the migration is 'accepted'
             drv._endianness_stats()
-            seen.append((migration.status, moves.of(spec).live,
+            seen.append((migration.status, move_requests.of(spec).live,
                          instance.uuid in drv.ledger._reserved))
             return result
 
         self.useFixture(fixtures.MonkeyPatch(
-            'powerkvm_nova.driver.PowerKVMDriver.'
+            'powerkvm_nova.compute.driver.PowerKVMDriver.'
             'check_can_live_migrate_destination', checked))
         self.api.post_server_action(le['id'], {'os-migrateLive': {
             'host': None, 'block_migration': 'auto'}})

@@ -49,7 +49,7 @@ from oslo_utils import uuidutils
 from placement import deploy
 from testtools import content
 
-from powerkvm_nova import admission
+from powerkvm_nova.endianness import records
 from tests.fixtures import images
 from tests.hypervisor import base
 from tests.hypervisor import two_hosts
@@ -371,7 +371,7 @@ class HostComputesTestBase(two_hosts.TwoHostTestBase):
         """What host last told the scheduler it holds (guests and claims)."""
         node = objects.ComputeNode.get_by_nodename(
             nova_context.get_admin_context(), host)
-        return node.stats.get(admission.STAT_ENDIANNESS)
+        return node.stats.get(records.STAT_ENDIANNESS)
 
     def wait_for_endianness(self, holds, timeout=60):
         """Until each host of holds reports its endianness ('' for none)."""

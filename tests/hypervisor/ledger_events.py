@@ -43,7 +43,7 @@ import libvirt  # noqa: E402
 from nova.virt import event as virtevent  # noqa: E402
 from nova.virt.libvirt import host as nova_host  # noqa: E402
 
-from powerkvm_nova import domains  # noqa: E402
+from powerkvm_nova.compute import domains  # noqa: E402
 from powerkvm_nova.endianness import Endianness  # noqa: E402
 from powerkvm_nova.endianness import ledger  # noqa: E402
 

@@ -19,9 +19,9 @@ from nova import objects
 from nova.virt.libvirt import config as vconfig
 import testtools
 
+from powerkvm_nova.cpu.emulation import QEMU_NS
 from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.cpu import request
-from powerkvm_nova.emulation import QEMU_NS
 from tests.hypervisor import base
 
 

@@ -1,0 +1,129 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What the cell database says of what holds a host, once a periodic task.
+
+The host ledger reads libvirt only. Some of what it holds is no longer this
+host's by nova's records, and nova tells the driver nothing of it: claims
+of live migrations that ended elsewhere, holds of guests whose restart
+failed and that then left, shut-off domains of guests deleted or evacuated
+while the host was away. Each function takes the UUIDs in question and
+returns those that no longer hold the host, with why; listed() says which
+of them nova itself shows on the host. Each takes the host's name as the
+driver knows it (nova's own service host).
+"""
+
+from nova import context as nova_context
+from nova import exception as nova_exception
+from nova import objects
+from oslo_log import log as logging
+
+from powerkvm_nova.endianness import records
+from powerkvm_nova.nova_internals import migrations
+
+LOG = logging.getLogger(__name__)
+
+
+def finished_arrivals(host, uuids):
+    """Live migrations to here that are over: {uuid: why}.
+
+    When a migration over shared instance storage fails, nova only drops
+    its resource claim here and calls the driver nowhere. A migration
+    still looking for its destination has none recorded yet.
+    """
+    over = {}
+    ctxt = nova_context.get_admin_context()
+    for uuid in uuids:
+        try:
+            ongoing = migrations.in_progress(ctxt, uuid)
+        except Exception as e:
+            LOG.warning('PowerKVM: migrations of %s unknown (%s); its '
+                        'claim here lapses by itself', uuid, e)
+            continue
+        if not any(m.dest_compute in (None, host) for m in ongoing):
+            over[uuid] = 'its live migration to this host is over'
+    return over
+
+
+def listed(host, uuids):
+    """Of these guests, those nova lists on this host with an endianness.
+
+    The schedulers count these from nova's instance records, which follow
+    each build and delete at once, so the host's report leaves them out
+    (records.host_stats): it would say a deleted guest's endianness for
+    up to one periodic interval. Unknown (the database unreachable): none,
+    and the report counts them all.
+    """
+    if not uuids:
+        return set()
+    ctxt = nova_context.get_admin_context()
+    try:
+        instances = objects.InstanceList.get_by_filters(
+            ctxt, {'uuid': list(uuids), 'host': host, 'deleted': False},
+            expected_attrs=['system_metadata'])
+    except Exception as e:
+        LOG.warning('PowerKVM: guests of this host unknown (%s); it '
+                    'reports every one of them', e)
+        return set()
+    return {i.uuid for i in instances
+            if records.recorded_endianness(i) is not None}
+
+
+def departed(host, uuids):
+    """Guests gone from this host, or deleted: {uuid: why}."""
+    gone = {}
+    ctxt = nova_context.get_admin_context(read_deleted='yes')
+    for uuid in uuids:
+        why = _gone(ctxt, host, uuid)
+        if why:
+            gone[uuid] = why
+    return gone
+
+
+def leftover_domains(host, uuids):
+    """Shut-off domains of guests no longer this host's: {uuid: why}.
+
+    A guest deleted while this host was down, or evacuated from it,
+    leaves its domain here until nova's own cleanup. A domain no instance
+    owns (defined by hand) and one whose guest is moving (a resize's
+    source waiting for its confirmation) are still the host's.
+    """
+    left = {}
+    ctxt = nova_context.get_admin_context(read_deleted='yes')
+    for uuid in uuids:
+        why = _gone(ctxt, host, uuid, unknown=None)
+        try:
+            if why and not migrations.in_progress(ctxt, uuid):
+                left[uuid] = why
+        except Exception as e:
+            LOG.warning('PowerKVM: migrations of %s unknown (%s)', uuid, e)
+    return left
+
+
+def _gone(ctxt, host, uuid, unknown='no instance'):
+    """Why instance uuid is not this host's guest, or None if it is.
+
+    :param unknown: the answer for a UUID no instance has
+    """
+    try:
+        instance = objects.Instance.get_by_uuid(ctxt, uuid)
+    except nova_exception.InstanceNotFound:
+        return unknown
+    except Exception as e:
+        LOG.warning('PowerKVM: guest %s unknown (%s); it still holds this '
+                    'host', uuid, e)
+        return None
+    if instance.deleted:
+        return 'deleted'
+    if instance.host != host:
+        return 'now on host %s' % instance.host
+    return None

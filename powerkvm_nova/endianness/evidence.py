@@ -1,0 +1,56 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What an image's properties say to the endianness detectors.
+
+The properties' readers shared by the host's admission and the scheduler:
+an ImageMeta's string properties, the kernel an image names, and the
+refusal of an image that asks nova to emulate an architecture.
+"""
+
+from powerkvm_nova import exception
+
+
+def refuse_emulation(image_id, properties):
+    """Refuse an image that asks nova to emulate an architecture.
+
+    nova's libvirt driver builds the domain for hw_emulation_architecture
+    rather than hw_architecture (LibvirtDriver._check_emulation_arch), so
+    an image could declare one endianness and run as the other. A PowerKVM
+    host runs POWER guests natively and emulates nothing per image.
+
+    :raises PowerKVMError: the image sets hw_emulation_architecture
+    """
+    emulated = properties.get('hw_emulation_architecture')
+    if emulated:
+        raise exception.PowerKVMError(
+            'image %s sets hw_emulation_architecture=%s; PowerKVM hosts run '
+            'POWER guests natively and emulate no architecture: remove the '
+            'property and set hw_architecture=ppc64 (big-endian) or ppc64le '
+            '(little-endian)' % (image_id, emulated))
+
+
+def meta_properties(image_meta):
+    """The string properties an ImageMeta object carries."""
+    return {k: v for k, v in image_meta.properties.obj_to_primitive()[
+        'nova_object.data'].items() if isinstance(v, str)}
+
+
+# nova's API: an image whose kernel_id is this boots no kernel of its own
+# (compute/api.py, _handle_kernel_and_ramdisk).
+NO_KERNEL = 'nokernel'
+
+
+def kernel_of(properties):
+    """The kernel image an image's properties name, or None."""
+    kernel_id = properties.get('kernel_id')
+    return None if kernel_id in (None, '', NO_KERNEL) else kernel_id
