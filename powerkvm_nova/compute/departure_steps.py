@@ -62,7 +62,7 @@ class DepartureSteps:
                 ledger.EXCLUSIVE:
             return None
         mine = self._recorded_endianness(instance)
-        others = other_hosts.held(context, dest_node) - {mine}
+        others = other_hosts.running(context, dest_node) - {mine}
         if not others:
             return None
         return ('the destination runs %s guests; a host runs guests of one '

@@ -10,9 +10,12 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""What other computes hold: their ComputeNode stats, as nova hands them to
-a driver (objects or primitives) or as the database holds them, and the
-guests nova's records place on them."""
+"""What other computes run, as this host's driver learns it.
+
+Their ComputeNode stats, as nova hands them to a driver (objects or
+primitives) or as the database holds them, and the guests nova's records
+place on them.
+"""
 
 from nova import context as nova_context
 from nova import objects
@@ -56,28 +59,25 @@ def migration_destination(context, instance):
         return None
 
 
-def held(context, node):
-    """The set of Endiannesses compute node `node` runs (empty: none).
+def running(context, node):
+    """The set of Endiannesses compute node `node` runs (records.running).
 
-    What it reported of the guests nova does not list there, and the
-    guests nova lists there: their endianness is recorded in them, and
-    nova's records follow each build and delete at once, where the node's
-    report is as old as its last periodic task. A node of an earlier
-    release reports every guest.
+    A node of an earlier release reports every guest: nova's records of
+    them are not read.
     """
     stats = node.stats or {}
-    unlisted = records.unlisted_endianness(stats)
-    if unlisted is None:
-        return records.reported_endianness(stats)
-    instances = objects.InstanceList.get_by_host(
-        context, node.host, expected_attrs=['system_metadata'])
-    return unlisted | records.recorded_endiannesses(instances)
+    listed = set()
+    if records.unlisted_endianness(stats) is not None:
+        listed = records.recorded_endiannesses(
+            objects.InstanceList.get_by_host(
+                context, node.host, expected_attrs=['system_metadata']))
+    return records.running(stats, listed)
 
 
 def others_could_take(host, endianness):
     """Could another PowerKVM compute of this cell take such a guest?
 
-    From what each holds (held()), among the enabled computes that are up
+    From what each runs (running()), among the enabled computes that are up
     but `host`. Hosts that report no PowerKVM stats (another driver's)
     cannot. When it cannot tell, it says yes: nova then retries as usual.
     """
@@ -96,7 +96,7 @@ def others_could_take(host, endianness):
             if records.STAT_POLICY not in stats:
                 continue
             if stats[records.STAT_POLICY] != ledger.EXCLUSIVE or \
-                    held(ctxt, node) <= {endianness}:
+                    running(ctxt, node) <= {endianness}:
                 return True
     except Exception as e:
         LOG.warning('PowerKVM: the other computes are unknown (%s)', e)

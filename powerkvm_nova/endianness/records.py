@@ -97,6 +97,21 @@ def unlisted_endianness(stats):
     return reported_endianness(stats, STAT_UNLISTED)
 
 
+def running(stats, listed, reported_less=frozenset()):
+    """The set of Endiannesses a compute runs (empty: none).
+
+    What it reported of the guests nova does not list there, and `listed`:
+    the endiannesses recorded in the guests nova lists there, whose records
+    follow each build and delete at once, where the report is as old as the
+    compute's last periodic task. A compute of an earlier release reports
+    every guest: its report, less `reported_less`, and `listed`.
+    """
+    unlisted = unlisted_endianness(stats)
+    if unlisted is not None:
+        return unlisted | listed
+    return (reported_endianness(stats) - reported_less) | listed
+
+
 def recorded_endiannesses(instances):
     """The Endiannesses recorded in these instances (unrecorded: none)."""
     return {e for e in map(recorded_endianness, instances) if e is not None}

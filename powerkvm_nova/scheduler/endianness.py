@@ -221,24 +221,23 @@ class _InstanceEndianness:
 _instances = _InstanceEndianness()
 
 
-def held(host_state, excluding=None):
-    """The set of Endiannesses the host runs (empty: none).
+def running(host_state, excluding=None):
+    """The set of Endiannesses the host runs (records.running).
 
     :param excluding: a guest of the host not to count (a rebuild's own)
     """
     cell = getattr(host_state, 'cell_uuid', None)
     others = [u for u in (host_state.instances or ()) if u != excluding]
     by_others = _instances(cell, others) if others else set()
-    unlisted = records.unlisted_endianness(host_state.stats)
-    if unlisted is not None:
-        return unlisted | by_others
     # A compute of an earlier release reports every guest, the rebuilt one
     # too: its recorded endianness is taken out unless another guest there
     # is of it too.
-    reported = records.reported_endianness(host_state.stats)
-    if excluding is not None:
-        reported -= _instances(cell, [excluding])
-    return reported | by_others
+    rebuilt = set()
+    if excluding is not None and \
+            records.unlisted_endianness(host_state.stats) is None:
+        rebuilt = _instances(cell, [excluding])
+    return records.running(host_state.stats, by_others,
+                           reported_less=rebuilt)
 
 
 def exclusive(host_state):

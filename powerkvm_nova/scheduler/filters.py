@@ -80,7 +80,7 @@ class PowerKVMEndiannessFilter(filters.BaseHostFilter):
     def _accepts(host_state, wanted, rebuilt=None):
         if not endianness.exclusive(host_state):
             return True
-        return endianness.held(host_state, excluding=rebuilt) <= {wanted}
+        return endianness.running(host_state, excluding=rebuilt) <= {wanted}
 
 
 _BOOT_REFUSED = (

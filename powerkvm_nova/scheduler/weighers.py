@@ -43,5 +43,5 @@ class PowerKVMEndiannessWeigher(weights.BaseHostWeigher):
             wanted = endianness.wanted(weight_properties)
         except exception.PowerKVMError:
             return 0.0
-        held = endianness.held(host_state)
-        return 1.0 if wanted is not None and held == {wanted} else 0.0
+        runs = endianness.running(host_state)
+        return 1.0 if wanted is not None and runs == {wanted} else 0.0

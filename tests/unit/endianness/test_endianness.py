@@ -501,21 +501,21 @@ class SchedulerHeldTestCase(test.NoDBTestCase):
         # the report is older than the delete of a little-endian guest
         state = self.host(['be1'], powerkvm_endianness='little-endian',
                           powerkvm_endianness_unlisted='')
-        self.assertEqual({BE}, scheduler_endianness.held(state))
+        self.assertEqual({BE}, scheduler_endianness.running(state))
         state = self.host([], powerkvm_endianness='big-endian',
                           powerkvm_endianness_unlisted='big-endian')
-        self.assertEqual({BE}, scheduler_endianness.held(state))
+        self.assertEqual({BE}, scheduler_endianness.running(state))
         # a rebuild's own guest does not count
         state = self.host(['be1'], powerkvm_endianness='big-endian',
                           powerkvm_endianness_unlisted='')
-        self.assertEqual(set(), scheduler_endianness.held(
+        self.assertEqual(set(), scheduler_endianness.running(
             state, excluding='be1'))
 
     def test_compute_of_an_earlier_release(self):
         # its stat counts every guest, those nova lists too
         state = self.host(['be1'], powerkvm_endianness='big-endian')
-        self.assertEqual({BE}, scheduler_endianness.held(state))
-        self.assertEqual(set(), scheduler_endianness.held(
+        self.assertEqual({BE}, scheduler_endianness.running(state))
+        self.assertEqual(set(), scheduler_endianness.running(
             state, excluding='be1'))
         state = self.host(['le1'], powerkvm_endianness='mixed')
-        self.assertEqual({BE, LE}, scheduler_endianness.held(state))
+        self.assertEqual({BE, LE}, scheduler_endianness.running(state))
