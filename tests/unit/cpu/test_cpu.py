@@ -16,9 +16,7 @@ from dataclasses import astuple
 import os
 
 import fixtures
-from nova.api.validation.extra_specs import validators
 import nova.conf
-from nova import exception as nova_exception
 from nova import test
 import os_traits
 
@@ -480,37 +478,6 @@ class ContradictionTestCase(test.NoDBTestCase):
             self.assertIn(message, str(e), specs)
 
 
-class ValidatorsTestCase(test.NoDBTestCase):
-    """Through nova's registry: the entry point is what the API loads."""
-
-    GOOD = [('powerkvm:micro_threading', 'required'),
-            ('powerkvm:micro_threading', 'forbidden'),
-            ('powerkvm:subcores_per_core', '1'),
-            ('powerkvm:subcores_per_core', '4'),
-            ('powerkvm:threads_per_core', '8')]
-    BAD = [('powerkvm:micro_threading', 'yes'),
-           ('powerkvm:micro_threading', ''),
-           ('powerkvm:subcores_per_core', '3'),
-           ('powerkvm:subcores_per_core', '8'),
-           ('powerkvm:threads_per_core', '3'),
-           ('powerkvm:threads_per_core', '16'),
-           ('powerkvm:threads_per_core', 'two'),
-           ('powerkvm:split_core', '4'),
-           ('powerkvm:threads', '2')]
-
-    def test_registered_through_entry_point(self):
-        for name in ('powerkvm:micro_threading', 'powerkvm:subcores_per_core',
-                     'powerkvm:threads_per_core'):
-            self.assertIn(name, validators.VALIDATORS)
-
-    def test_good_and_bad(self):
-        for name, value in self.GOOD:
-            validators.validate(name, value)
-        for name, value in self.BAD:
-            self.assertRaises(nova_exception.ValidationError,
-                              validators.validate, name, value)
-
-
 class MovesTestCase(test.NoDBTestCase):
 
     def test_live(self):
@@ -554,46 +521,3 @@ class MovesTestCase(test.NoDBTestCase):
                               p8(1), p8(4), live=False)
         self.assertIn('resize to a flavor with powerkvm:subcores_per_core',
                       str(e))
-
-
-class CpuFilterReasonTestCase(test.NoDBTestCase):
-    """The reason the filter gives when no host is left, once per need."""
-
-    def _refuse(self, specs, hosts):
-        from nova import objects
-        from nova.scheduler import host_manager
-
-        from powerkvm_nova.scheduler import filters
-        spec = objects.RequestSpec(
-            flavor=objects.Flavor(vcpus=4, extra_specs=specs),
-            image=objects.ImageMeta.from_dict({}))
-        states = []
-        for name, stats in hosts.items():
-            state = host_manager.HostState(name, name, 'cell1')
-            state.stats = stats
-            states.append(state)
-        e = self.assertRaises(
-            nova_exception.NoValidHost,
-            filters.PowerKVMCpuFilter().filter_all, states, spec)
-        return str(e)
-
-    def test_hosts_with_no_description(self):
-        reason = self._refuse({request.MICRO_THREADING: 'required'},
-                              {'x86-1': {}, 'x86-2': {}})
-        self.assertIn('the flavor needs a host that reports its POWER CPU '
-                      'mode (hosts: x86-1, x86-2)', reason)
-        reason = self._refuse({request.MICRO_THREADING: 'required'},
-                              {'x86-1': {}})
-        self.assertIn('the flavor needs a host that reports its POWER CPU '
-                      'mode (x86-1)', reason)
-
-    def test_one_host_described_several_named(self):
-        whole = p8(1).stats()
-        reason = self._refuse({request.MICRO_THREADING: 'required'},
-                              {'p8': whole})
-        self.assertIn('the flavor needs micro-threading (split-core mode 2 '
-                      'or 4); p8 is POWER8 whole-core mode', reason)
-        reason = self._refuse({request.MICRO_THREADING: 'required'},
-                              {'p8': whole, 'p8b': whole})
-        self.assertIn('(hosts: p8, p8b)', reason)
-        self.assertNotIn('p8 is', reason)

@@ -15,17 +15,13 @@ import threading
 
 import fixtures
 from nova import test
-from nova.tests.fixtures import libvirt as fakelibvirt
 
-from powerkvm_nova.compute import domains
 from powerkvm_nova.endianness import detectors
 from powerkvm_nova.endianness import distros
 from powerkvm_nova.endianness import Endianness
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova.endianness import records
 from powerkvm_nova import exception
-from powerkvm_nova.scheduler import endianness as scheduler_endianness
-from tests.fixtures import power_libvirt
 
 BE = Endianness.BIG
 LE = Endianness.LITTLE
@@ -433,89 +429,3 @@ class LedgerTestCase(test.NoDBTestCase):
                 t.join()
             self.assertEqual(1, len(set(won)))
             self.assertEqual(4, len(won))
-
-
-class LibvirtDomainsMarkerTestCase(test.NoDBTestCase):
-    """The change marker: lifecycle events, else counting, per connection."""
-
-    class Host:
-        def __init__(self, *conns):
-            self.conns = list(conns)
-
-        def get_connection(self):
-            return self.conns[0]
-
-    def _conns(self):
-        class NoEvents(power_libvirt.PowerConnection):
-            # as libvirt says without an event loop
-            def domainEventRegister(self, callback, opaque):
-                raise fakelibvirt.make_libvirtError(
-                    fakelibvirt.libvirtError, 'internal error: could not '
-                    'initialize domain event timer',
-                    error_code=fakelibvirt.VIR_ERR_INTERNAL_ERROR)
-        return NoEvents(), power_libvirt.PowerConnection()
-
-    def test_events_then_counting_then_events_again(self):
-        refusing, delivering = self._conns()
-        host = self.Host(refusing, delivering)
-        source = domains.LibvirtDomains(host, fakelibvirt, events=True)
-        # a connection without events: the domains are counted
-        self.assertEqual(0, source.marker())
-        refusing.defineXML("<domain type='kvm'><name>a</name>"
-                           "<memory>1024</memory><vcpu>1</vcpu><os><type "
-                           "arch='ppc64le'>hvm</type></os></domain>")
-        self.assertEqual(1, source.marker())
-        self.assertIn('delivers no domain events', self.stdlog.logger.output)
-        # nova's next connection is tried again, and delivers
-        host.conns.pop(0)
-        first = source.marker()
-        self.assertEqual(first, source.marker())
-        delivering.defineXML("<domain type='kvm'><name>b</name>"
-                             "<memory>1024</memory><vcpu>1</vcpu><os><type "
-                             "arch='ppc64le'>hvm</type></os></domain>")
-        self.assertNotEqual(first, source.marker())
-        self.assertIs(delivering, source._subscribed)
-
-
-class SchedulerHeldTestCase(test.NoDBTestCase):
-    """What the scheduler takes a host to run: scheduler.endianness.held."""
-
-    def setUp(self):
-        super().setUp()
-        # instance UUID -> its recorded endianness, as the cell database has
-        self.recorded = {'le1': LE, 'be1': BE}
-        self.useFixture(fixtures.MockPatch(
-            'powerkvm_nova.scheduler.endianness._instances',
-            side_effect=lambda cell, uuids: {self.recorded[u]
-                                             for u in uuids}))
-
-    def host(self, instances, **stats):
-        class HostState:
-            cell_uuid = 'cell1'
-        state = HostState()
-        state.instances = dict.fromkeys(instances)
-        state.stats = stats
-        return state
-
-    def test_guests_nova_lists_and_the_unlisted_stat(self):
-        # the report is older than the delete of a little-endian guest
-        state = self.host(['be1'], powerkvm_endianness='little-endian',
-                          powerkvm_endianness_unlisted='')
-        self.assertEqual({BE}, scheduler_endianness.running(state))
-        state = self.host([], powerkvm_endianness='big-endian',
-                          powerkvm_endianness_unlisted='big-endian')
-        self.assertEqual({BE}, scheduler_endianness.running(state))
-        # a rebuild's own guest does not count
-        state = self.host(['be1'], powerkvm_endianness='big-endian',
-                          powerkvm_endianness_unlisted='')
-        self.assertEqual(set(), scheduler_endianness.running(
-            state, excluding='be1'))
-
-    def test_compute_of_an_earlier_release(self):
-        # its stat counts every guest, those nova lists too
-        state = self.host(['be1'], powerkvm_endianness='big-endian')
-        self.assertEqual({BE}, scheduler_endianness.running(state))
-        self.assertEqual(set(), scheduler_endianness.running(
-            state, excluding='be1'))
-        state = self.host(['le1'], powerkvm_endianness='mixed')
-        self.assertEqual({BE, LE}, scheduler_endianness.running(state))

@@ -1,0 +1,66 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What the scheduler knows of a host's endianness."""
+
+import fixtures
+from nova import test
+
+from powerkvm_nova.endianness import Endianness
+from powerkvm_nova.scheduler import endianness as scheduler_endianness
+
+BE = Endianness.BIG
+LE = Endianness.LITTLE
+
+
+class RunningTestCase(test.NoDBTestCase):
+    """What the scheduler takes a host to run: scheduler.endianness.running."""
+
+    def setUp(self):
+        super().setUp()
+        # instance UUID -> its recorded endianness, as the cell database has
+        self.recorded = {'le1': LE, 'be1': BE}
+        self.useFixture(fixtures.MockPatch(
+            'powerkvm_nova.scheduler.endianness._instances',
+            side_effect=lambda cell, uuids: {self.recorded[u]
+                                             for u in uuids}))
+
+    def host(self, instances, **stats):
+        class HostState:
+            cell_uuid = 'cell1'
+        state = HostState()
+        state.instances = dict.fromkeys(instances)
+        state.stats = stats
+        return state
+
+    def test_guests_nova_lists_and_the_unlisted_stat(self):
+        # the report is older than the delete of a little-endian guest
+        state = self.host(['be1'], powerkvm_endianness='little-endian',
+                          powerkvm_endianness_unlisted='')
+        self.assertEqual({BE}, scheduler_endianness.running(state))
+        state = self.host([], powerkvm_endianness='big-endian',
+                          powerkvm_endianness_unlisted='big-endian')
+        self.assertEqual({BE}, scheduler_endianness.running(state))
+        # a rebuild's own guest does not count
+        state = self.host(['be1'], powerkvm_endianness='big-endian',
+                          powerkvm_endianness_unlisted='')
+        self.assertEqual(set(), scheduler_endianness.running(
+            state, excluding='be1'))
+
+    def test_compute_of_an_earlier_release(self):
+        # its stat counts every guest, those nova lists too
+        state = self.host(['be1'], powerkvm_endianness='big-endian')
+        self.assertEqual({BE}, scheduler_endianness.running(state))
+        self.assertEqual(set(), scheduler_endianness.running(
+            state, excluding='be1'))
+        state = self.host(['le1'], powerkvm_endianness='mixed')
+        self.assertEqual({BE, LE}, scheduler_endianness.running(state))
