@@ -15,6 +15,7 @@
 import io
 import os
 import stat
+import time
 from unittest import mock
 
 import fixtures
@@ -75,6 +76,11 @@ class TempestRunTestCase(testtools.TestCase):
                       lines)
         worker = int([line.split()[1] for line in lines
                       if line.startswith('worker ')][0])
+        # SIGKILL takes effect when the kernel next schedules the worker:
+        # on a loaded machine, a moment after killpg returns
+        deadline = time.monotonic() + 60
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.assertFalse(_alive(worker))
 
 
