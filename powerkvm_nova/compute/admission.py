@@ -17,7 +17,6 @@ keeps in the instance's system metadata, and a bounded reader of its kernel
 image) and applies [powerkvm] unknown_endianness.
 """
 
-from nova import utils as nova_utils
 from oslo_log import log as logging
 
 from powerkvm_nova.compute import image_head
@@ -54,7 +53,8 @@ class Admission:
         # The kernel nova boots: the one its API resolved for the instance
         # (none for 'nokernel'), not the raw image property.
         return self.of_image(context, image_id or 'volume',
-                             image_properties(instance, image_meta),
+                             evidence.instance_image_properties(
+                                 instance.system_metadata, image_meta),
                              kernel_id=instance.kernel_id or None)
 
     def of_image(self, context, image_id, properties, default=None,
@@ -87,20 +87,6 @@ class Admission:
                  '([powerkvm] default_guest_arch).', image_id,
                  self.default.value)
         return self.default
-
-
-def image_properties(instance, image_meta):
-    """The image's own properties: all that nova kept, os_version too.
-
-    nova keeps every property of the image an instance runs in its system
-    metadata (image_<name>), including ones ImageMeta has no field for;
-    a boot-from-volume image's come from ImageMeta alone.
-    """
-    properties = dict(nova_utils.get_image_from_system_metadata(
-        instance.system_metadata).get('properties', {}))
-    for name, value in evidence.meta_properties(image_meta).items():
-        properties.setdefault(name, value)
-    return {k: v for k, v in properties.items() if isinstance(v, str)}
 
 
 def kernel_reader(context, kernel_id):

@@ -17,23 +17,33 @@ an ImageMeta's string properties, the kernel an image names, and the
 refusal of an image that asks nova to emulate an architecture.
 """
 
+from nova import utils as nova_utils
+
 from powerkvm_nova import exception
 
 
 def refuse_emulation(image_id, properties):
     """Refuse an image that asks nova to emulate an architecture.
 
+    :raises PowerKVMError: the image sets hw_emulation_architecture
+    """
+    refusal = emulation_refusal(image_id, properties)
+    if refusal:
+        raise exception.PowerKVMError(refusal)
+
+
+def emulation_refusal(image_id, properties):
+    """Why a PowerKVM host refuses the image's emulation request, or None.
+
     nova's libvirt driver builds the domain for hw_emulation_architecture
     rather than hw_architecture (LibvirtDriver._check_emulation_arch), so
     an image could declare one endianness and run as the other. A PowerKVM
     host runs POWER guests natively and emulates nothing per image.
-
-    :raises PowerKVMError: the image sets hw_emulation_architecture
     """
     emulated = properties.get('hw_emulation_architecture')
-    if emulated:
-        raise exception.PowerKVMError(
-            'image %s sets hw_emulation_architecture=%s; PowerKVM hosts run '
+    if not emulated:
+        return None
+    return ('image %s sets hw_emulation_architecture=%s; PowerKVM hosts run '
             'POWER guests natively and emulate no architecture: remove the '
             'property and set hw_architecture=ppc64 (big-endian) or ppc64le '
             '(little-endian)' % (image_id, emulated))
@@ -43,6 +53,25 @@ def meta_properties(image_meta):
     """The string properties an ImageMeta object carries."""
     return {k: v for k, v in image_meta.properties.obj_to_primitive()[
         'nova_object.data'].items() if isinstance(v, str)}
+
+
+def instance_image_properties(system_metadata, image_meta=None):
+    """The image's own properties: all that nova kept, os_version too.
+
+    nova's API keeps every property of the image an instance boots in its
+    system metadata (image_<name>; compute/api.py, _populate_instance_for_
+    create), including ones ImageMeta has no field for. For a server booted
+    from a volume that image is the volume's image metadata, which has no
+    image id to read again from the image service: this is the only full
+    record of it, for the scheduler (the build request's instance) and the
+    host alike.
+    """
+    properties = dict(nova_utils.get_image_from_system_metadata(
+        system_metadata).get('properties', {}))
+    if image_meta is not None:
+        for name, value in meta_properties(image_meta).items():
+            properties.setdefault(name, value)
+    return {k: v for k, v in properties.items() if isinstance(v, str)}
 
 
 # nova's API: an image whose kernel_id is this boots no kernel of its own

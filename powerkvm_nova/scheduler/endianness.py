@@ -43,6 +43,7 @@ import time
 
 import nova.conf
 from nova import context as nova_context
+from nova import exception as nova_exception
 from nova.image import glance
 from nova import objects
 from nova.scheduler import utils as scheduler_utils
@@ -72,20 +73,93 @@ def _detectors():
 
 
 def _request_properties(spec_obj):
+    """(image id or None, the properties of the request's image).
+
+    An image's from the image service: os_version too, which nova's
+    ImageMeta has no field for. A server booted from a volume has an image
+    without id (the volume's image metadata): its properties are those
+    nova's API kept in the instance's system metadata, which is what the
+    host reads too (evidence.instance_image_properties).
+    """
     image = spec_obj.image if spec_obj.obj_attr_is_set('image') else None
     if image is None:
         return None, {}
     properties = evidence.meta_properties(image)
     image_id = image.id if 'id' in image else None
-    if image_id and getattr(spec_obj, '_context', None) is not None:
-        try:
-            raw = glance.API().get(spec_obj._context, image_id)
+    context = getattr(spec_obj, '_context', None)
+    if context is None:
+        return image_id, properties
+    try:
+        if image_id:
+            raw = glance.API().get(context, image_id)
             properties = dict(raw.get('properties') or {}, **properties)
-        except Exception as e:
-            # The host decides without it; say why the scheduler could not.
-            LOG.warning('PowerKVM: image %s properties unavailable to the '
-                        'scheduler (%s)', image_id, e)
+        elif spec_obj.obj_attr_is_set('instance_uuid'):
+            properties = evidence.instance_image_properties(
+                _system_metadata(context.elevated(),
+                                 spec_obj.instance_uuid), image)
+    except Exception as e:
+        # The host decides without it; say why the scheduler could not.
+        LOG.warning('PowerKVM: the properties of the image of instance %s '
+                    'are unavailable to the scheduler (%s)',
+                    spec_obj.instance_uuid if spec_obj.obj_attr_is_set(
+                        'instance_uuid') else '-', e)
     return image_id, properties
+
+
+def _system_metadata(context, instance_uuid):
+    """The system metadata of an instance being scheduled.
+
+    A first boot's instance is in its build request (API database) until
+    the conductor creates it in a cell; a later request's is in its cell.
+    """
+    try:
+        return objects.BuildRequest.get_by_instance_uuid(
+            context, instance_uuid).instance.system_metadata
+    except nova_exception.BuildRequestNotFound:
+        mapping = objects.InstanceMapping.get_by_instance_uuid(
+            context, instance_uuid)
+        with nova_context.target_cell(context,
+                                      mapping.cell_mapping) as cctxt:
+            return objects.Instance.get_by_uuid(
+                cctxt, instance_uuid,
+                expected_attrs=['system_metadata']).system_metadata
+
+
+def is_powerkvm(host_state):
+    """Whether the host is a PowerKVM compute (it reports the rule's stats).
+
+    Another driver's host, or an x86 one beside the PowerKVM ones, is left
+    to nova: nothing of it is read or judged here.
+    """
+    return records.STAT_POLICY in (host_state.stats or {})
+
+
+def foreign(spec_obj):
+    """Why no PowerKVM host runs the request's guest, or None: it may.
+
+    An image of another architecture (hw_architecture, canonical in the
+    request as nova's API and ImagePropertiesFilter take it), or one that
+    asks nova to emulate one (hw_emulation_architecture, which nova's
+    libvirt driver builds the domain for: LibvirtDriver.
+    _check_emulation_arch). Such a request goes to the cloud's other hosts
+    as nova would send it, unjudged for endianness. A moving guest is what
+    its image was when it booted.
+    """
+    image = spec_obj.image if spec_obj.obj_attr_is_set('image') else None
+    if image is None or 'properties' not in image:
+        return None
+    props = image.properties
+    image_id = image.id if 'id' in image else 'volume'
+    emulated = evidence.emulation_refusal(image_id, {
+        'hw_emulation_architecture': props.get('hw_emulation_architecture')})
+    if emulated:
+        return emulated
+    arch = props.get('hw_architecture')
+    if arch and Endianness.from_arch(arch) is None:
+        return ('image %s is hw_architecture=%s; PowerKVM hosts run ppc64 '
+                '(big-endian) and ppc64le (little-endian) guests only'
+                % (image_id, arch))
+    return None
 
 
 def wanted(spec_obj):
@@ -107,7 +181,6 @@ def wanted(spec_obj):
         return move.endianness
     # A first boot, or a rebuild: what the (new) image makes.
     image_id, properties = _request_properties(spec_obj)
-    evidence.refuse_emulation(image_id or 'volume', properties)
     facts = detectors.ImageFacts(image_id or 'volume', properties)
     finding = detectors.detect(facts, _detectors())
     if finding is not None:

@@ -55,6 +55,15 @@ class PowerKVMEndiannessFilter(filters.BaseHostFilter):
 
     def filter_all(self, filter_obj_list, spec_obj):
         hosts = list(filter_obj_list)
+        foreign = endianness.foreign(spec_obj)
+        if foreign is not None:
+            # Not a guest for PowerKVM: the cloud's other hosts, as nova
+            # would have them (doc/endianness.md, "Clouds with other
+            # architectures").
+            passing = [h for h in hosts if not endianness.is_powerkvm(h)]
+            if hosts and not passing:
+                raise nova_exception.NoValidHost(reason=foreign)
+            return passing
         try:
             wanted = endianness.wanted(spec_obj)
         except exception.PowerKVMError as e:
@@ -72,13 +81,16 @@ class PowerKVMEndiannessFilter(filters.BaseHostFilter):
         return passing
 
     def host_passes(self, host_state, spec_obj):
+        if endianness.foreign(spec_obj) is not None:
+            return not endianness.is_powerkvm(host_state)
         wanted = endianness.wanted(spec_obj)
         return wanted is None or self._accepts(
             host_state, wanted, endianness.rebuilt(spec_obj))
 
     @staticmethod
     def _accepts(host_state, wanted, rebuilt=None):
-        if not endianness.exclusive(host_state):
+        if not endianness.is_powerkvm(host_state) or \
+                not endianness.exclusive(host_state):
             return True
         return endianness.running(host_state, excluding=rebuilt) <= {wanted}
 

@@ -39,6 +39,9 @@ class PowerKVMEndiannessWeigher(weights.BaseHostWeigher):
         return CONF.powerkvm.endianness_weight_multiplier
 
     def _weigh_object(self, host_state, weight_properties):
+        if not endianness.is_powerkvm(host_state) or \
+                endianness.foreign(weight_properties) is not None:
+            return 0.0
         try:
             wanted = endianness.wanted(weight_properties)
         except exception.PowerKVMError:

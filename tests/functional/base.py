@@ -82,6 +82,14 @@ class PowerKVMTestBase(base.ServersTestBase):
                         vdpa_info=None, libvirt_version=None,
                         qemu_version=None, hostname=None):
         spec = self._next_spec
+        if spec is None:
+            # nova's own fake host: x86_64 (fakelibvirt.HostInfo)
+            return fakelibvirt.Connection(
+                'qemu:///system', host_info=host_info or fakelibvirt.HostInfo(
+                    cpu_nodes=2, cpu_sockets=1, cpu_cores=2, cpu_threads=2),
+                version=libvirt_version or fakelibvirt.FAKE_LIBVIRT_VERSION,
+                hv_version=qemu_version or fakelibvirt.FAKE_QEMU_VERSION,
+                hostname=hostname)
         return power_libvirt.PowerConnection(
             'qemu:///system', spec=spec, online=self._next_online,
             version=libvirt_version or fakelibvirt.FAKE_LIBVIRT_VERSION,
@@ -105,6 +113,26 @@ class PowerKVMTestBase(base.ServersTestBase):
         self.flags(group='powerkvm', **spec.static_probe(
             subcores_per_core, online_threads_per_core))
         self.start_compute(hostname)
+        return self.computes[hostname]
+
+    def start_x86_compute(self, hostname):
+        """A compute of nova's own LibvirtDriver on an x86_64 host.
+
+        A cloud's other architectures: the PowerKVM filters and weigher run
+        for the whole cloud and must leave such hosts to nova.
+        """
+        self._next_spec = None
+        self.flags(compute_driver='libvirt.LibvirtDriver')
+        # fakelibvirt's capabilities are those of os.uname()'s machine;
+        # nova reads them once, at the service's start.
+        power = self.libvirt.mock_uname.return_value
+        self.libvirt.mock_uname.return_value = fakelibvirt.os_uname(
+            'Linux', '', '5.14.0', '', 'x86_64')
+        try:
+            self.start_compute(hostname)
+        finally:
+            self.libvirt.mock_uname.return_value = power
+            self._setup_compute_service()
         return self.computes[hostname]
 
     def _power_image(self, arch, **properties):

@@ -54,10 +54,12 @@ class EndiannessTestBase(base.PowerKVMTestBase):
         for host in self.HOSTS:
             self.start_power_compute(host, power_libvirt.POWER8)
 
-    def colours(self):
+    def colours(self, hosts=None):
         """host -> Counter of the endianness of the domains it has."""
         result = {}
         for host, compute in self.computes.items():
+            if hosts is not None and host not in hosts:
+                continue
             conn = compute.driver._host.get_connection()
             result[host] = collections.Counter(
                 ARCH[dom._def['os']['arch']] for dom in conn._vms.values())

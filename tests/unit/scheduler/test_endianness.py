@@ -13,6 +13,7 @@
 """What the scheduler knows of a host's endianness."""
 
 import fixtures
+from nova import objects
 from nova import test
 
 from powerkvm_nova.endianness import Endianness
@@ -20,6 +21,7 @@ from powerkvm_nova.scheduler import endianness as scheduler_endianness
 
 BE = Endianness.BIG
 LE = Endianness.LITTLE
+IMAGE = '1f5e1d9a-9a43-4a53-9d34-7c0e86b1c0de'
 
 
 class RunningTestCase(test.NoDBTestCase):
@@ -64,3 +66,33 @@ class RunningTestCase(test.NoDBTestCase):
             state, excluding='be1'))
         state = self.host(['le1'], powerkvm_endianness='mixed')
         self.assertEqual({BE, LE}, scheduler_endianness.running(state))
+
+
+class ForeignTestCase(test.NoDBTestCase):
+    """Requests no PowerKVM host runs: scheduler.endianness.foreign."""
+
+    def spec(self, **properties):
+        return objects.RequestSpec(image=objects.ImageMeta.from_dict(
+            {'id': IMAGE, 'properties': properties}))
+
+    def test_power_images_are_for_powerkvm(self):
+        for properties in ({}, {'hw_architecture': 'ppc64'},
+                           {'hw_architecture': 'PPC64LE'},
+                           {'os_distro': 'sles', 'os_version': '11'}):
+            self.assertIsNone(scheduler_endianness.foreign(
+                self.spec(**properties)), properties)
+
+    def test_other_architectures_and_emulation_are_not(self):
+        self.assertIn('hw_architecture=x86_64', scheduler_endianness.foreign(
+            self.spec(hw_architecture='x86_64', os_distro='ubuntu')))
+        self.assertIn('hw_emulation_architecture=ppc64le',
+                      scheduler_endianness.foreign(self.spec(
+                          hw_architecture='x86_64',
+                          hw_emulation_architecture='ppc64le')))
+
+    def test_hosts_of_other_drivers_are_not_powerkvm(self):
+        class HostState:
+            stats = {'cpu_x86_avx2': '1'}
+        self.assertFalse(scheduler_endianness.is_powerkvm(HostState()))
+        HostState.stats = {'powerkvm_endianness_policy': 'exclusive'}
+        self.assertTrue(scheduler_endianness.is_powerkvm(HostState()))
