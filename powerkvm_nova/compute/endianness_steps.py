@@ -136,9 +136,22 @@ class EndiannessSteps:
             reconcile.listed(self.ledger.host, holders))
 
     def _unadmit(self, context, instance):
-        """A spawn failed: the guest no longer holds this host."""
+        """A spawn failed: the guest no longer holds this host.
+
+        A failed rebuild in place leaves the server here in ERROR (nova
+        keeps its host, and never tells the schedulers it left): they go
+        on counting it here, for nova's affinity filters as for this rule.
+        """
         self.ledger.release(instance.uuid)
-        scheduler_notices.left(context, self.ledger.host, instance)
+        if not self._rebuilt_in_place(instance):
+            scheduler_notices.left(context, self.ledger.host, instance)
+
+    def _rebuilt_in_place(self, instance):
+        # An evacuation's rebuild has a migration context (nova's
+        # rebuild_claim); a rebuild on the guest's own host has none.
+        return (instance.task_state in task_states.rebuild_states and
+                instance.host == self.ledger.host and
+                instance.migration_context is None)
 
     def _admit(self, context, instance, image_meta):
         """Decide the guest's endianness and reserve this host for it.
@@ -203,8 +216,17 @@ class EndiannessSteps:
         """
         stays = self._stays(instance)
         if stays:
-            self.ledger.hold(instance.uuid,
-                             self._recorded_endianness(instance))
+            try:
+                self.ledger.hold(instance.uuid,
+                                 self._recorded_endianness(instance))
+            except exception.OtherEndianness as e:
+                # Its domain is gone and the host took the other endianness
+                # meanwhile (a failed rebuild, a refused arrival left here).
+                LOG.warning('%s', e, instance=instance)
+                raise nova_exception.NovaException(message=(
+                    '%s: this server\'s guest is no longer defined here and '
+                    'cannot be made again beside them. Delete it, or move '
+                    'the host\'s other guests away and hard-reboot it' % e))
         return stays
 
     def _stays(self, instance):

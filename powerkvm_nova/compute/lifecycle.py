@@ -58,10 +58,14 @@ class Lifecycle:
                 destroy_disks=True, destroy_secrets=True):
         # a hard reboot, start and resume destroy and define again
         stays = self._hold_if_staying(instance)
-        super().destroy(context, instance, network_info,
-                        block_device_info=block_device_info,
-                        destroy_disks=destroy_disks,
-                        destroy_secrets=destroy_secrets)
+        try:
+            super().destroy(context, instance, network_info,
+                            block_device_info=block_device_info,
+                            destroy_disks=destroy_disks,
+                            destroy_secrets=destroy_secrets)
+        finally:
+            if stays:
+                self.ledger.undefined(instance.uuid)
         if not stays:
             self.ledger.release(instance.uuid)
 

@@ -75,8 +75,10 @@ class HostLedger:
         self._reserved = {}
         # uuid -> monotonic deadline of a claim that lapses by itself
         self._lapses = {}
-        # claims of guests whose domain is being made again (hold())
-        self._restarting = set()
+        # claims of guests whose domain is being made again (hold()):
+        # uuid -> whether its old domain is gone (then the domain listed
+        # again is the new one, and the claim ends)
+        self._restarting = {}
         # shut-off domains left behind by guests gone from this host
         self._leftovers = set()
         self._marker = None
@@ -108,13 +110,18 @@ class HostLedger:
             endianness = self._source.endianness_of(uuid)
             if endianness is not None:
                 self._guests[uuid] = endianness
+        for uuid in set(self._restarting) - present:
+            self._restarting[uuid] = True
         for uuid in set(self._reserved) & set(self._guests):
-            self._drop_claim(uuid)
+            # A held guest's domain still listed before nova undefines it
+            # is the old one: the hold goes on.
+            if self._restarting.get(uuid) is not False:
+                self._drop_claim(uuid)
 
     def _drop_claim(self, uuid):
         self._reserved.pop(uuid, None)
         self._lapses.pop(uuid, None)
-        self._restarting.discard(uuid)
+        self._restarting.pop(uuid, None)
 
     def _drop_lapsed(self):
         now = time.monotonic()
@@ -210,17 +217,37 @@ class HostLedger:
         """Keep the host for a guest whose domain is about to go and come.
 
         nova undefines a guest's domain and defines it again on the same
-        host for a hard reboot, start, resume and rebuild. The guest does
-        not leave meanwhile, so neither does its claim on the host: it
-        holds, unchecked (the guest is here already), until its domain is
-        back (the next read of the domains), committed(), or release().
+        host for a hard reboot, start, resume and rebuild. A guest the host
+        holds does not leave meanwhile, so neither does its claim: it holds
+        until undefined() and its domain listed again, committed(), or
+        release(). A guest the host no longer holds (its domain gone, its
+        claim released: a failed rebuild, a refused arrival left here in
+        ERROR) is admitted as a new one would be.
+
+        :raises OtherEndianness: the guest is not held here and the host
+            runs guests of the other endianness
         """
         endianness = Endianness(endianness)
         with self._lock:
+            self._refresh()
+            if uuid not in self._holders():
+                self._refuse_other(uuid, endianness)
+            present = uuid in self._guests
             self._guests.pop(uuid, None)
             self._reserved[uuid] = endianness
             self._lapses.pop(uuid, None)
-            self._restarting.add(uuid)
+            self._restarting[uuid] = not present
+            self._marker = None
+
+    def undefined(self, uuid):
+        """nova has undefined a held guest's domain.
+
+        The next domain listed under its UUID is the guest's new one, and
+        ends the hold.
+        """
+        with self._lock:
+            if uuid in self._restarting:
+                self._restarting[uuid] = True
             self._marker = None
 
     def disregard(self, uuids):
@@ -247,7 +274,7 @@ class HostLedger:
         with self._lock:
             endianness = self._reserved.pop(uuid, None)
             self._lapses.pop(uuid, None)
-            self._restarting.discard(uuid)
+            self._restarting.pop(uuid, None)
             if endianness is not None:
                 self._guests[uuid] = endianness
             # Read the domains again if more than our own define changed

@@ -183,6 +183,61 @@ class RestartHoldTestCase(OneHostTestBase):
         self.assertEqual('ACTIVE', self.boot('be')['status'])
 
 
+class FailedRebuildTestCase(OneHostTestBase):
+    """A rebuild in place whose spawn fails leaves the server here, ERROR.
+
+    nova keeps the server on its host with no domain and says "You may be
+    able to recover the instance by hard rebooting it".
+    """
+
+    def fail_rebuild(self, image):
+        with mock.patch.object(LIBVIRT, 'spawn',
+                               side_effect=ValueError('image unreadable')):
+            self.api.post_server_action(
+                self.le['id'], {'rebuild': {'imageRef': self.images[image]}})
+            server = self._wait_for_state_change(self.le, 'ERROR')
+        self.assertIsNone(self.domain_of(server))
+        return server
+
+    def tracked(self):
+        """The instances nova's scheduler counts on p1."""
+        return set(self.scheduler.manager.host_manager._instance_info[
+            'p1']['instances'])
+
+    def test_the_schedulers_still_count_it_here(self):
+        self.assertIn(self.le['id'], self.tracked())
+        self.fail_rebuild('le')
+        self.assertIn(self.le['id'], self.tracked())
+
+    def test_hard_reboot_is_admitted_again(self):
+        # rebuilt into big-endian, failed: the host is free, and a
+        # little-endian guest takes it; the hard reboot nova suggests would
+        # define a big-endian domain beside it
+        server = self.fail_rebuild('be')
+        self.assertEqual(Endianness.BIG, self.recorded(server))
+        other = self.boot('le')
+        self.api.post_server_action(server['id'],
+                                    {'reboot': {'type': 'HARD'}})
+        event = self._wait_for_instance_action_event(
+            server, 'reboot', 'compute_reboot_instance', 'Error')
+        self.assertIn('no longer defined here', event['details'])
+        server = self.settled(server)
+        self.assertEqual('ERROR', server['status'])
+        self.assertIn('PowerKVM host p1 runs 1 little-endian guest',
+                      self.fault_of(server)['message'])
+        self.assertIsNone(self.domain_of(server))
+        self.assertEqual([], self.mixed_moments)
+        self.assert_never_mixed()
+        # once the little-endian guest is gone, it is made again
+        self._delete_server(other)
+        server = self._reboot_server(server, hard=True)
+        self.assertEqual('ppc64', self.arch_of(server))
+        self.assert_never_mixed()
+        self.assertEqual(Endianness.BIG,
+                         self.computes['p1'].driver.ledger.holds())
+        self.assertEqual({}, self.computes['p1'].driver.ledger._reserved)
+
+
 class RebuildTestCase(LifecycleTestBase):
     """The rebuild rule, with the scheduler filter (the advised set-up)."""
 

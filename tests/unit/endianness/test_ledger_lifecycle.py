@@ -56,6 +56,39 @@ class HoldTestCase(test.NoDBTestCase):
         self.assertEqual([], self.book.restarting())
         self.book.admit('b', BE)
 
+    def test_read_before_nova_undefines_keeps_the_hold(self):
+        # nova's destroy undefines the domain last, seconds after the hold
+        # (unplugging, disconnecting): a resync or another admission in
+        # that interval still lists it
+        self.book.hold('g', LE)
+        self.book.resync()
+        self.assertRaises(exception.PowerKVMError, self.book.admit, 'b', BE)
+        del self.source.domains['g']
+        self.assertRaises(exception.PowerKVMError, self.book.admit, 'b', BE)
+        self.assertEqual(['g'], self.book.restarting())
+
+    def test_hold_ends_when_defined_again_after_undefined(self):
+        # undefined and defined again between two reads of the domains
+        self.book.hold('g', LE)
+        self.book.undefined('g')
+        self.assertEqual({LE: 1}, self.book.counts())
+        self.assertEqual([], self.book.restarting())
+        self.assertEqual({}, self.book._reserved)
+
+    def test_guest_not_held_is_admitted_again(self):
+        # a guest whose domain is gone and whose claim was released (a
+        # failed rebuild, a refused arrival left in ERROR here) is made
+        # again only if the host may take it
+        self.book.hold('g', LE)
+        del self.source.domains['g']
+        self.book.release('g')
+        self.book.admit('b', BE)
+        self.source.domains['b'] = BE
+        self.book.committed('b')
+        self.assertRaises(exception.OtherEndianness, self.book.hold, 'g', LE)
+        self.assertEqual(BE, self.book.holds())
+        self.book.hold('b', BE)  # a guest held already is not checked
+
     def test_rebuild_may_change_its_own_endianness(self):
         self.book.hold('g', LE)
         del self.source.domains['g']
