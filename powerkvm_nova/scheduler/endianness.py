@@ -220,10 +220,12 @@ def rebuilt(spec_obj):
 class _InstanceEndianness:
     """instance UUID -> Endianness, read from the cell databases.
 
-    An entry is kept for one resource update interval at most: a guest's
-    endianness changes only by a rebuild, whose guest is then read afresh
-    every time for one interval (forget()), and the host's own report
-    catches up within that interval.
+    An entry is kept for one resource update interval at most, and only
+    for the image it was read for: a guest's endianness changes only by a
+    rebuild, which nova's API records as a new image_ref and the host's
+    admission casts to every scheduler worker (scheduler_notices.took);
+    the worker that scheduled it also reads it afresh for one interval
+    (forget()), and the host's own report catches up within that interval.
     Filters run in the scheduler's worker threads (nova's native threading
     mode) as well as greenthreads: the table is read and written under a
     lock, and the database is read outside it.
@@ -232,6 +234,7 @@ class _InstanceEndianness:
     LIMIT = 100000
 
     def __init__(self, clock=time.monotonic):
+        # uuid -> (Endianness, until when, the image it was read for)
         self._known = {}
         # uuid -> until when it is read afresh every time (a rebuild)
         self._volatile = {}
@@ -239,14 +242,18 @@ class _InstanceEndianness:
         self._lock = threading.Lock()
         self._clock = clock
 
-    def __call__(self, cell_uuid, uuids):
-        missing = self._missing(uuids)
+    def __call__(self, cell_uuid, guests):
+        """The set of the guests' Endiannesses.
+
+        :param guests: their UUIDs, or {uuid: image_ref or None}
+        """
+        if not isinstance(guests, dict):
+            guests = dict.fromkeys(guests)
+        known, missing = self._split(guests)
         found = self._load(cell_uuid, missing) if missing and cell_uuid \
             else {}
-        self._remember(found)
-        with self._lock:
-            return {self._known[u][0] for u in uuids if u in self._known} | \
-                set(found.values())
+        self._remember(found, guests)
+        return set(known.values()) | set(found.values())
 
     def forget(self, uuid):
         """Read this guest afresh for one interval: it is being rebuilt."""
@@ -254,25 +261,35 @@ class _InstanceEndianness:
             self._known.pop(uuid, None)
             self._volatile[uuid] = self._clock() + _interval()
 
-    def _missing(self, uuids):
+    def _split(self, guests):
+        """({uuid: Endianness} still valid, [uuids to read])."""
         now = self._clock()
+        known = {}
         with self._lock:
-            for uuid in [u for u in uuids
-                         if u in self._known and self._known[u][1] <= now]:
-                del self._known[uuid]
-            return [u for u in uuids if u not in self._known]
+            for uuid, image in guests.items():
+                entry = self._known.get(uuid)
+                if entry is None:
+                    continue
+                endianness, until, read_for = entry
+                if until <= now or (image is not None and
+                                    read_for is not None and
+                                    image != read_for):
+                    del self._known[uuid]
+                else:
+                    known[uuid] = endianness
+        return known, [u for u in guests if u not in known]
 
-    def _remember(self, found):
+    def _remember(self, found, guests):
         now = self._clock()
         until = now + _interval()
         with self._lock:
             for uuid in [u for u, t in self._volatile.items() if t <= now]:
                 del self._volatile[uuid]
-            if len(self._known) > self.LIMIT:
+            if len(self._known) + len(found) > self.LIMIT:
                 self._known.clear()
             for uuid, endianness in found.items():
                 if uuid not in self._volatile:
-                    self._known[uuid] = (endianness, until)
+                    self._known[uuid] = (endianness, until, guests.get(uuid))
 
     def _load(self, cell_uuid, uuids):
         ctxt = nova_context.get_admin_context()
@@ -300,7 +317,8 @@ def running(host_state, excluding=None):
     :param excluding: a guest of the host not to count (a rebuild's own)
     """
     cell = getattr(host_state, 'cell_uuid', None)
-    others = [u for u in (host_state.instances or ()) if u != excluding]
+    others = {u: _image_of(i) for u, i in (host_state.instances or {}).items()
+              if u != excluding}
     by_others = _instances(cell, others) if others else set()
     # A compute of an earlier release reports every guest, the rebuilt one
     # too: its recorded endianness is taken out unless another guest there
@@ -311,6 +329,14 @@ def running(host_state, excluding=None):
         rebuilt = _instances(cell, [excluding])
     return records.running(host_state.stats, by_others,
                            reported_less=rebuilt)
+
+
+def _image_of(instance):
+    """The image_ref of an instance nova's HostState holds, or None."""
+    try:
+        return instance.image_ref if 'image_ref' in instance else None
+    except TypeError:  # not an Instance object (nova keeps them so)
+        return None
 
 
 def exclusive(host_state):

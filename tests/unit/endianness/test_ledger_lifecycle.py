@@ -162,3 +162,21 @@ class InstanceTableTestCase(test.NoDBTestCase):
         boot = objects.RequestSpec(scheduler_hints={},
                                    instance_uuid=rebuild.instance_uuid)
         self.assertIsNone(sched_endianness.rebuilt(boot))
+
+    def test_overflow_keeps_what_it_answers(self):
+        # past LIMIT entries the table starts again; what it knew a moment
+        # before still answers the call that overflowed it
+        self.table.LIMIT = 2
+        self.db.update(u2=LE, u3=LE, u4=BE)
+        self.table('cell', ['u1', 'u2', 'u3'])
+        self.assertEqual({LE, BE}, self.table('cell', ['u1', 'u4']))
+
+    def test_guest_rebuilt_through_another_scheduler_is_read_again(self):
+        # another scheduler worker scheduled the rebuild (its forget() is
+        # its own); the compute's notice gives every worker the instance
+        # with its new image
+        self.assertEqual({LE}, self.table('cell', {'u1': 'image-le'}))
+        self.db['u1'] = BE
+        self.assertEqual({BE}, self.table('cell', {'u1': 'image-be'}))
+        self.assertEqual({BE}, self.table('cell', {'u1': None}))
+        self.assertEqual(2, len(self.loads))
