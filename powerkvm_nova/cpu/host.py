@@ -209,14 +209,19 @@ class PowerHost:
         mode (8 a core on POWER8: 1x8, 2x4, 4x2), less the threads of
         POWER8 subcores whose first thread is offline. nova would count
         the online CPUs, which in SMT1 is one a core: an eighth of it.
+
+        POWER9 and later ("loose"): None. KVM-HV runs each vCPU as a host
+        thread on the online CPU it is scheduled on, and offline threads
+        run nothing (arch/powerpc/kvm/book3s_hv.c: kvmppc_vcpu_run_hv calls
+        kvmhv_run_single_vcpu on ISA v3.0, threads_per_vcore() is 1; the
+        POWER8 path that takes a subcore's offline threads, kvmppc_run_core
+        and on_primary_thread, warns on ISA v3.0): nova's count of the
+        online CPUs is the capacity, whatever the SMT state.
         """
-        if not self.power:
+        if not self.power or not self.strict:
             return None
-        if self.strict:
-            usable = self.cores * self.subcores_per_core - \
-                self.subcores_offline
-            return max(0, usable) * self.threads_per_subcore
-        return self.cores * self.threads_per_core
+        usable = self.cores * self.subcores_per_core - self.subcores_offline
+        return max(0, usable) * self.threads_per_subcore
 
     def guest_threads(self, online_cpus):
         """The hardware threads the guests of these online CPUs run on.
@@ -225,18 +230,17 @@ class PowerHost:
         n // threads_per_core (Linux arch/powerpc/include/asm/
         cputhreads.h, cpu_first_thread_sibling). On POWER8 a subcore's
         first thread runs a guest core on all the subcore's threads; on
-        POWER9 and later a guest core runs on its host core's threads
-        whatever the host's SMT state. The count agrees with
-        vcpu_capacity: an online secondary adds nothing (the host has
-        then a kvm_blocker).
+        POWER9 and later each online CPU runs vCPUs itself, and an offline
+        one none (vcpu_capacity). The count agrees with vcpu_capacity: an
+        online POWER8 secondary adds nothing (the host has then a
+        kvm_blocker).
         """
-        if not self.power:
+        if not self.power or not self.strict:
             return set(online_cpus)
-        width = (self.threads_per_subcore if self.strict
-                 else self.threads_per_core)
+        width = self.threads_per_subcore
         threads = set()
         for cpu in online_cpus:
-            if self.strict and cpu % width:
+            if cpu % width:
                 continue
             first = cpu - cpu % width
             threads.update(range(first, first + width))
