@@ -17,6 +17,8 @@ primitives) or as the database holds them, and the guests nova's records
 place on them.
 """
 
+import collections
+
 from nova import context as nova_context
 from nova import objects
 from nova import servicegroup
@@ -65,29 +67,44 @@ def running(context, node):
     A node of an earlier release reports every guest: nova's records of
     them are not read.
     """
-    stats = node.stats or {}
-    listed = set()
-    if records.unlisted_endianness(stats) is not None:
-        listed = records.recorded_endiannesses(
-            objects.InstanceList.get_by_host(
-                context, node.host, expected_attrs=['system_metadata']))
-    return records.running(stats, listed)
+    return running_on(context, [node])[node.host]
+
+
+def running_on(context, nodes):
+    """{host: the set of Endiannesses it runs}, for these compute nodes.
+
+    The guests nova lists on them are read in one query, whatever their
+    number: a compute reads the cell database through the conductor, one
+    RPC call a query.
+    """
+    listing = [n.host for n in nodes
+               if records.unlisted_endianness(n.stats or {}) is not None]
+    guests = collections.defaultdict(list)
+    if listing:
+        for instance in objects.InstanceList.get_by_filters(
+                context, {'host': listing, 'deleted': False},
+                expected_attrs=['system_metadata']):
+            guests[instance.host].append(instance)
+    return {n.host: records.running(
+        n.stats or {}, records.recorded_endiannesses(guests[n.host]))
+        for n in nodes}
 
 
 def others_could_take(host, endianness):
     """Could another PowerKVM compute of this cell take such a guest?
 
-    From what each runs (running()), among the enabled computes that are up
-    but `host`. Hosts that report no PowerKVM stats (another driver's)
-    cannot. When it cannot tell, it says yes: nova then retries as usual.
+    From what each runs (running_on()), among the enabled computes that
+    are up but `host`. Hosts that report no PowerKVM stats (another
+    driver's) cannot. When it cannot tell, it says yes: nova then retries
+    as usual.
     """
     ctxt = nova_context.get_admin_context()
     try:
         services = {s.host: s for s in objects.ServiceList.get_by_binary(
             ctxt, 'nova-compute')}
-        nodes = objects.ComputeNodeList.get_all(ctxt)
         group = servicegroup.API()
-        for node in nodes:
+        candidates = []
+        for node in objects.ComputeNodeList.get_all(ctxt):
             service = services.get(node.host)
             if node.host == host or service is None or \
                     service.forced_down or not group.service_is_up(service):
@@ -95,10 +112,11 @@ def others_could_take(host, endianness):
             stats = node.stats or {}
             if records.STAT_POLICY not in stats:
                 continue
-            if stats[records.STAT_POLICY] != ledger.EXCLUSIVE or \
-                    running(ctxt, node) <= {endianness}:
+            if stats[records.STAT_POLICY] != ledger.EXCLUSIVE:
                 return True
+            candidates.append(node)
+        return any(runs <= {endianness}
+                   for runs in running_on(ctxt, candidates).values())
     except Exception as e:
         LOG.warning('PowerKVM: the other computes are unknown (%s)', e)
         return True
-    return False

@@ -177,6 +177,22 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         self.boot('le', host='p2')
         self.assertFalse(other_hosts.others_could_take('p1', Endianness.BIG))
 
+    def test_other_hosts_are_read_in_one_query(self):
+        # a compute reads the cell database through the conductor, one RPC
+        # call a query: bounded, whatever the number of hosts
+        for host in self.HOSTS:
+            self.boot('le', host=host)
+        self._run_periodics()
+        reads = []
+        for name in ('get_by_host', 'get_by_filters'):
+            real = getattr(objects.InstanceList, name)
+            self.useFixture(fixtures.MockPatchObject(
+                objects.InstanceList, name, side_effect=real,
+                autospec=False))
+            reads.append(getattr(objects.InstanceList, name))
+        self.assertFalse(other_hosts.others_could_take('p1', Endianness.BIG))
+        self.assertEqual(1, sum(r.call_count for r in reads))
+
     def test_compute_restart_keeps_the_rule(self):
         le = self.boot('le', host='p1')
         self.restart_compute_service('p1')
