@@ -277,26 +277,51 @@ class EndiannessSteps:
         """Give the rescue guest the guest's endianness, or refuse it.
 
         The rescue guest replaces the guest on this host: it must be of
-        the guest's endianness. One whose image says nothing rescues the
-        guest as what it is; the instance's own record is left alone.
-        nova's compute manager has powered the guest off already and wraps
-        any error here as "cannot be rescued: Driver Error: ...".
+        the guest's endianness, by every evidence nova's rescue boots with:
+        the rescue image's properties (os_version too, which only the image
+        service has) and the kernel (LibvirtDriver.rescue: [libvirt]
+        rescue_kernel_id, else the instance's). One that says nothing
+        rescues the guest as what it is; the instance's own record is left
+        alone.
         """
         guest = self._recorded_endianness(instance)
+        image_id = image_meta.id if 'id' in image_meta else (
+            CONF.libvirt.rescue_image_id or instance.image_ref or 'rescue')
         try:
-            properties = evidence.meta_properties(image_meta)
+            properties = admission.image_service_properties(
+                context, image_id, evidence.meta_properties(image_meta))
             rescuer = self._admission.of_image(
-                context, image_meta.id if 'id' in image_meta else 'rescue',
-                properties, default=guest,
-                kernel_id=evidence.kernel_of(properties))
+                context, image_id, properties, default=guest,
+                kernel_id=(CONF.libvirt.rescue_kernel_id or
+                           instance.kernel_id or None))
+            if rescuer != guest:
+                raise exception.PowerKVMError(
+                    '%s rescue image for a %s guest: a PowerKVM host runs '
+                    'one endianness' % (rescuer.value, guest.value))
         except exception.PowerKVMError as e:
-            raise nova_exception.NovaException(message=str(e))
-        if rescuer != guest:
-            raise nova_exception.NovaException(message=(
-                'the rescue image is %s but the guest is %s; a PowerKVM '
-                'host runs guests of one endianness only'
-                % (rescuer.value, guest.value)))
+            self._refuse_rescue(instance, e)
         image_meta.properties.hw_architecture = rescuer.arch
+
+    def _refuse_rescue(self, instance, reason):
+        """Start the guest nova powered off for the rescue, and refuse.
+
+        nova's compute manager powers the guest off before the driver's
+        rescue and puts the server in ERROR on any error (rescue_instance):
+        the guest at least runs again, and the fault says how the server
+        returns to ACTIVE first (nova keeps 255 characters of it; the
+        action's event has all).
+        """
+        LOG.warning('Rescue refused: %s', reason, instance=instance)
+        try:
+            self._host.get_guest(instance).launch()
+            now = ('the guest runs again; "openstack server set --state '
+                   'active" restores the server')
+        except Exception as e:
+            LOG.warning('The guest could not be started again: %s', e,
+                        instance=instance)
+            now = 'the guest is off; a hard reboot starts it'
+        raise nova_exception.NovaException(message='%s. Refused: %s' % (
+            now, reason))
 
     def _pin_guest_arch(self, instance, image_meta, arch):
         """Give the guest its POWER arch and record it in the instance.
