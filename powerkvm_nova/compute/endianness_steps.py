@@ -122,6 +122,12 @@ class EndiannessSteps:
                 LOG.info('PowerKVM: guest %s no longer holds this host '
                          '(%s)', uuid, why)
                 self.ledger.release(uuid)
+        rebuilds = self.ledger.rebuilds()
+        for uuid, why in (reconcile.rebuilds_over(self.ledger.host, rebuilds)
+                          if rebuilds else {}).items():
+            LOG.info('PowerKVM: guest %s no longer holds this host for its '
+                     'rebuild (%s)', uuid, why)
+            self.ledger.end_rebuild(uuid)
         self.ledger.resync()
         shut_off = self._domains.shut_off()
         leftovers = reconcile.leftover_domains(
@@ -265,7 +271,7 @@ class EndiannessSteps:
         try:
             endianness = self._admission.endianness(
                 context, instance, image_meta)
-            self.ledger.check(instance.uuid, endianness)
+            self.ledger.rebuilding(instance.uuid, endianness)
         except exception.PowerKVMError as e:
             LOG.warning('Rebuild refused: %s', e, instance=instance)
             raise nova_exception.InstanceFaultRollback(

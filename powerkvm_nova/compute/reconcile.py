@@ -22,6 +22,7 @@ of them nova itself shows on the host. Each takes the host's name as the
 driver knows it (nova's own service host).
 """
 
+from nova.compute import task_states
 from nova import context as nova_context
 from nova import exception as nova_exception
 from nova import objects
@@ -87,6 +88,30 @@ def departed(host, uuids):
         if why:
             gone[uuid] = why
     return gone
+
+
+def rebuilds_over(host, uuids):
+    """Rebuilds in place that ended without their spawn: {uuid: why}.
+
+    A rebuild that fails between the host's check and its spawn (nova's
+    power-off, detach or destroy) leaves its hold for the new endianness;
+    nova's instance says when it is no longer being rebuilt here.
+    """
+    over = {}
+    ctxt = nova_context.get_admin_context(read_deleted='yes')
+    try:
+        instances = {i.uuid: i for i in objects.InstanceList.get_by_filters(
+            ctxt, {'uuid': list(uuids)})}
+    except Exception as e:
+        LOG.warning('PowerKVM: rebuilt guests unknown (%s)', e)
+        return over
+    for uuid in uuids:
+        instance = instances.get(uuid)
+        if instance is None or instance.deleted or instance.host != host:
+            over[uuid] = 'gone from this host'
+        elif instance.task_state not in task_states.rebuild_states:
+            over[uuid] = 'no longer rebuilt (%s)' % instance.vm_state
+    return over
 
 
 def leftover_domains(host, uuids):

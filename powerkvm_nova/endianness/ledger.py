@@ -81,6 +81,8 @@ class HostLedger:
         self._restarting = {}
         # shut-off domains left behind by guests gone from this host
         self._leftovers = set()
+        # uuid -> the Endianness a guest rebuilt in place becomes
+        self._next = {}
         self._marker = None
 
     # -- reading the hypervisor -------------------------------------------
@@ -119,6 +121,7 @@ class HostLedger:
                 self._drop_claim(uuid)
 
     def _drop_claim(self, uuid):
+        self._next.pop(uuid, None)
         self._reserved.pop(uuid, None)
         self._lapses.pop(uuid, None)
         self._restarting.pop(uuid, None)
@@ -185,6 +188,7 @@ class HostLedger:
         endianness = Endianness(endianness)
         with self._lock:
             self._refuse_other(uuid, endianness)
+            self._next.pop(uuid, None)
             self._guests.pop(uuid, None)
             self._reserved[uuid] = endianness
             self._lapses.pop(uuid, None)
@@ -199,9 +203,36 @@ class HostLedger:
         with self._lock:
             self._refuse_other(uuid, Endianness(endianness))
 
+    def rebuilding(self, uuid, endianness):
+        """Hold the host for what a guest rebuilt in place becomes, too.
+
+        From the rebuild's check to its spawn's admission the guest holds
+        both its old endianness (its domain, then its hold) and the new
+        one: nothing else of either is admitted meanwhile, so the spawn is
+        never refused, and no domain of the new one is defined beside the
+        old. Ends with admit(), release(), or end_rebuild().
+
+        :raises OtherEndianness: other guests keep the other endianness
+        """
+        endianness = Endianness(endianness)
+        with self._lock:
+            self._refuse_other(uuid, endianness)
+            self._next[uuid] = endianness
+
+    def rebuilds(self):
+        """UUIDs of the guests held for what their rebuild makes."""
+        with self._lock:
+            return list(self._next)
+
+    def end_rebuild(self, uuid):
+        """The rebuild is over without its spawn (it failed before)."""
+        with self._lock:
+            self._next.pop(uuid, None)
+
     def _refuse_other(self, uuid, endianness):
         self._refresh()
         counts = self._counts(excluding=uuid)
+        counts.update(e for u, e in self._next.items() if u != uuid)
         others = {e: n for e, n in counts.items() if e != endianness}
         if self.policy == EXCLUSIVE and others:
             raise exception.OtherEndianness(self.host, _describe(others),

@@ -190,6 +190,44 @@ class RestartHoldTestCase(OneHostTestBase):
         self.assertEqual('ACTIVE', self.boot('be')['status'])
 
 
+class RebuildWindowTestCase(OneHostTestBase):
+    """A rebuild into the other endianness holds its host for both.
+
+    From the host's check until its spawn: nothing of either endianness
+    is admitted meanwhile.
+    """
+
+    def test_build_of_the_old_endianness_meanwhile_is_refused(self):
+        raced = []
+        destroy = LIBVIRT.destroy
+
+        def then_build(driver, context, instance, *args, **kwargs):
+            destroy(driver, context, instance, *args, **kwargs)
+            if instance.uuid == self.le['id'] and not raced:
+                raced.append(self.settled(self.post('le')))
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver.destroy', then_build))
+        self.api.post_server_action(
+            self.le['id'], {'rebuild': {'imageRef': self.images['be']}})
+        server = self._wait_for_state_change(self.le, 'ACTIVE')
+        for _ in range(600):
+            if raced or self.settled(server)['status'] != 'REBUILD':
+                break
+            time.sleep(0.1)
+        server = self.settled(server)
+        self.assertEqual(1, len(raced))
+        self.assertEqual('ERROR', raced[0]['status'])
+        self.assertIn('PowerKVM host p1', self.fault_of(raced[0])['message'])
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual('ppc64', self.arch_of(server))
+        self.assertEqual(Endianness.BIG, self.recorded(server))
+        self.assertEqual([], self.mixed_moments)
+        self.assert_never_mixed()
+        self.assertEqual({}, self.computes['p1'].driver.ledger._reserved)
+        self.assertEqual([], self.computes['p1'].driver.ledger.rebuilds())
+
+
 class FailedRebuildTestCase(OneHostTestBase):
     """A rebuild in place whose spawn fails leaves the server here, ERROR.
 

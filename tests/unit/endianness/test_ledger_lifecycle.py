@@ -96,6 +96,46 @@ class HoldTestCase(test.NoDBTestCase):
         self.assertEqual(BE, self.book.holds())
 
 
+class RebuildingTestCase(test.NoDBTestCase):
+    """rebuilding(): a guest rebuilt into the other endianness holds both."""
+
+    def setUp(self):
+        super().setUp()
+        self.source = test_endianness.FakeDomains(g=LE)
+        self.book = ledger.HostLedger(self.source, 'host1')
+        self.book.rescan()
+
+    def test_nothing_else_is_admitted_until_its_spawn(self):
+        self.book.rebuilding('g', BE)
+        for endianness in (LE, BE):
+            self.assertRaises(exception.OtherEndianness, self.book.admit,
+                              'other', endianness)
+        # nova's destroy and spawn
+        self.book.hold('g', LE)
+        del self.source.domains['g']
+        self.book.undefined('g')
+        self.book.admit('g', BE)
+        self.source.domains['g'] = BE
+        self.book.committed('g')
+        self.assertEqual([], self.book.rebuilds())
+        self.book.admit('other', BE)
+        self.assertRaises(exception.OtherEndianness, self.book.admit,
+                          'third', LE)
+
+    def test_refused_where_others_keep_the_old_endianness(self):
+        self.source.domains['o'] = LE
+        self.book.resync()
+        self.assertRaises(exception.OtherEndianness, self.book.rebuilding,
+                          'g', BE)
+        self.assertEqual([], self.book.rebuilds())
+
+    def test_a_rebuild_that_ended_before_its_spawn_frees_the_hold(self):
+        self.book.rebuilding('g', BE)
+        self.book.end_rebuild('g')
+        self.book.admit('other', LE)
+        self.assertEqual(LE, self.book.holds())
+
+
 class CommittedTestCase(test.NoDBTestCase):
 
     def test_domain_defined_meanwhile_counts_at_once(self):
