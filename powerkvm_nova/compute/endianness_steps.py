@@ -172,7 +172,6 @@ class EndiannessSteps:
         except exception.PowerKVMError as e:
             raise nova_exception.BuildAbortException(
                 instance_uuid=instance.uuid, reason=str(e))
-        self._pin_guest_arch(instance, image_meta, endianness.arch)
         with _admission_event(context, self.ledger.host, instance):
             try:
                 self.ledger.admit(instance.uuid, endianness)
@@ -195,6 +194,15 @@ class EndiannessSteps:
                             % (e.host, e.held, e.wanted.value)))
                 raise nova_exception.RescheduledException(
                     instance_uuid=instance.uuid, reason=str(e))
+        # Recorded once admitted: nova has already set the instance's host
+        # to this one, and what other hosts read of this host counts the
+        # guests nova lists here by their record (other_hosts.running_on).
+        # A guest refused here and recorded would count here meanwhile.
+        try:
+            self._pin_guest_arch(instance, image_meta, endianness.arch)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.ledger.release(instance.uuid)
         scheduler_notices.took(context, self.ledger.host, instance)
 
     def _recorded_endianness(self, instance):

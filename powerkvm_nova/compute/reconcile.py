@@ -76,7 +76,7 @@ def listed(host, uuids):
                     'reports every one of them', e)
         return set()
     return {i.uuid for i in instances
-            if records.recorded_endianness(i) is not None}
+            if records.counted_endianness(i) is not None}
 
 
 def departed(host, uuids):

@@ -18,6 +18,7 @@ its ComputeNode stats. The compute, the scheduler and the status checks
 read both through this module alone.
 """
 
+from nova.compute import vm_states
 from oslo_log import log as logging
 
 from powerkvm_nova.endianness import Endianness
@@ -61,6 +62,23 @@ def recorded_endianness(instance):
             LOG.warning('Instance %s: unreadable %s=%r ignored',
                         instance.uuid, SM_RECORD, recorded)
     return Endianness.from_arch(sysmeta.get(SM_ARCH))
+
+
+def counted_endianness(instance):
+    """The Endianness other hosts and the schedulers count it as, or None.
+
+    The record, written when a host admits the guest. nova's own
+    image_hw_architecture (SM_ARCH) is in the instance from its API on, so
+    it counts only for a guest past its build (one spawned before SM_RECORD
+    existed): a guest being built counts once admitted, not while its host
+    is refusing it.
+    """
+    sysmeta = instance.system_metadata
+    if not sysmeta.get(SM_RECORD) and \
+            instance.obj_attr_is_set('vm_state') and \
+            instance.vm_state == vm_states.BUILDING:
+        return None
+    return recorded_endianness(instance)
 
 
 def record(instance, endianness):
@@ -113,8 +131,8 @@ def running(stats, listed, reported_less=frozenset()):
 
 
 def recorded_endiannesses(instances):
-    """The Endiannesses recorded in these instances (unrecorded: none)."""
-    return {e for e in map(recorded_endianness, instances) if e is not None}
+    """The Endiannesses these instances count as (counted_endianness)."""
+    return {e for e in map(counted_endianness, instances) if e is not None}
 
 
 def host_stats(holders, policy, listed=frozenset()):

@@ -302,7 +302,7 @@ class _InstanceEndianness:
                 cctxt, {'uuid': uuids}, expected_attrs=['system_metadata'])
         found = {}
         for instance in instances:
-            endianness = records.recorded_endianness(instance)
+            endianness = records.counted_endianness(instance)
             if endianness is not None:
                 found[instance.uuid] = endianness
         return found

@@ -277,6 +277,44 @@ class HostAdmissionTestCase(EndiannessTestBase):
         self.assert_nothing_leaked([failed, le])
 
 
+class RefusedBuildTestCase(EndiannessTestBase):
+    """A guest a host refuses counts on no host, even while refused.
+
+    nova has set the instance's host (the compute's resource claim) before
+    the driver's spawn; another host asking what this one runs
+    (other_hosts.others_could_take, on its own refusal) must not count the
+    guest there, or it judges that no host could take its own guest.
+    """
+
+    ADDITIONAL_FILTERS = []
+    WEIGHER = False
+    HOSTS = ('p1', 'p2')
+
+    def test_a_refused_guest_counts_on_no_host(self):
+        self.boot('le', host='p1')
+        self.boot('be', host='p2')
+        self._run_periodics()
+        seen = []
+        asked = other_hosts.others_could_take
+
+        def looking(host, endianness):
+            ctxt = nova_context.get_admin_context()
+            node = objects.ComputeNode.get_by_nodename(ctxt, host)
+            seen.append(other_hosts.running_on(ctxt, [node])[host])
+            return asked(host, endianness)
+        self.useFixture(fixtures.MonkeyPatch(
+            'powerkvm_nova.compute.other_hosts.others_could_take', looking))
+        refused = self.boot('le', host='p2', expected_state='ERROR')
+        self.assertEqual([{Endianness.BIG}], seen)
+        instance = objects.Instance.get_by_uuid(
+            nova_context.get_admin_context(), refused['id'],
+            expected_attrs=['system_metadata'])
+        # recorded only once admitted; nova's abort of the claim took the
+        # instance off the host
+        self.assertNotIn(records.SM_RECORD, instance.system_metadata)
+        self.assertIsNone(instance.host)
+
+
 class WeigherTestCase(EndiannessTestBase):
     HOSTS = ('p1', 'p2', 'p3', 'p4')
 
