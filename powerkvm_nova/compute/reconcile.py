@@ -24,7 +24,6 @@ driver knows it (nova's own service host).
 
 from nova.compute import task_states
 from nova import context as nova_context
-from nova import exception as nova_exception
 from nova import objects
 from oslo_log import log as logging
 
@@ -81,10 +80,13 @@ def listed(host, uuids):
 
 def departed(host, uuids):
     """Guests gone from this host, or deleted: {uuid: why}."""
-    gone = {}
     ctxt = nova_context.get_admin_context(read_deleted='yes')
+    instances = _instances(ctxt, uuids)
+    if instances is None:
+        return {}
+    gone = {}
     for uuid in uuids:
-        why = _gone(ctxt, host, uuid)
+        why = _gone(instances.get(uuid), host)
         if why:
             gone[uuid] = why
     return gone
@@ -121,11 +123,19 @@ def leftover_domains(host, uuids):
     leaves its domain here until nova's own cleanup. A domain no instance
     owns (defined by hand) and one whose guest is moving (a resize's
     source waiting for its confirmation) are still the host's.
+
+    One query for all the domains' instances, whatever their number (a
+    compute reads the database through the conductor, one RPC call a
+    query, at every periodic report); the migrations of only the guests
+    gone from here, which nova's cleanup makes few.
     """
-    left = {}
     ctxt = nova_context.get_admin_context(read_deleted='yes')
+    instances = _instances(ctxt, uuids)
+    if instances is None:
+        return {}
+    left = {}
     for uuid in uuids:
-        why = _gone(ctxt, host, uuid, unknown=None)
+        why = _gone(instances.get(uuid), host, unknown=None)
         try:
             if why and not migrations.in_progress(ctxt, uuid):
                 left[uuid] = why
@@ -134,19 +144,24 @@ def leftover_domains(host, uuids):
     return left
 
 
-def _gone(ctxt, host, uuid, unknown='no instance'):
-    """Why instance uuid is not this host's guest, or None if it is.
-
-    :param unknown: the answer for a UUID no instance has
-    """
+def _instances(ctxt, uuids):
+    """{uuid: Instance}, deleted ones too, in one query; None: unknown."""
     try:
-        instance = objects.Instance.get_by_uuid(ctxt, uuid)
-    except nova_exception.InstanceNotFound:
-        return unknown
+        return {i.uuid: i for i in objects.InstanceList.get_by_filters(
+            ctxt, {'uuid': list(uuids)})}
     except Exception as e:
-        LOG.warning('PowerKVM: guest %s unknown (%s); it still holds this '
-                    'host', uuid, e)
+        LOG.warning('PowerKVM: the guests of this host unknown (%s); they '
+                    'still hold it', e)
         return None
+
+
+def _gone(instance, host, unknown='no instance'):
+    """Why an instance is not this host's guest, or None if it is.
+
+    :param unknown: the answer for a UUID no instance has (None here)
+    """
+    if instance is None:
+        return unknown
     if instance.deleted:
         return 'deleted'
     if instance.host != host:
