@@ -137,12 +137,15 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
             api_client.OpenStackApiException, self.api.post_server_action,
             server['id'], {'rescue': {'rescue_image_ref': rescue}})
         self.assertEqual(400, e.response.status_code)
-        self.assertIn('the rescue image is little-endian but the guest is '
-                      'big-endian', str(e))
-        # nova's compute marks any failed rescue ERROR (the guest was
-        # powered off first); the guest itself is untouched.
+        self.assertIn('little-endian rescue image for a big-endian guest',
+                      str(e))
+        self.assertIn('the guest runs again', str(e))
+        self.assertIn('openstack server set --state active', str(e))
+        # nova's compute marks any failed rescue ERROR, after it powered
+        # the guest off; the driver started the guest again, untouched.
         server = self._wait_for_state_change(server, 'ERROR')
         self._assert_pseries(server, 'ppc64')
+        self.assertTrue(self.domain(server).isActive())
         self.assertFalse(os.path.exists(os.path.join(
             self.instance_dir(server), 'disk.rescue')))
         self._delete_server(server)
