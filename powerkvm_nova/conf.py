@@ -170,10 +170,11 @@ OPTS = [
         'static_online_threads_per_core',
         default=None, choices=[1, 2, 4, 8],
         help='host_probe = static: threads of each core the host has '
-             'online. Unset, or as many as static_subcores_per_core: the '
-             'first thread of each subcore, the layout POWER8 KVM needs '
-             '(1 in whole-core mode, 2 or 4 in split-core mode 2 or 4); '
-             'another count: the first threads of each core, as '
+             'online. Unset: on a POWER8 the first thread of each '
+             'subcore, the layout POWER8 KVM needs (1 in whole-core mode, '
+             '2 or 4 in split-core mode 2 or 4), on POWER9 and later every '
+             'thread. As many as static_subcores_per_core on a POWER8: that '
+             'layout; another count: the first threads of each core, as '
              '"ppc64_cpu --smt=N" leaves them.'),
     cfg.IntOpt(
         'static_subcores_per_core',

@@ -210,16 +210,19 @@ class PowerHost:
         POWER8 subcores whose first thread is offline. nova would count
         the online CPUs, which in SMT1 is one a core: an eighth of it.
 
-        POWER9 and later ("loose"): None. KVM-HV runs each vCPU as a host
-        thread on the online CPU it is scheduled on, and offline threads
-        run nothing (arch/powerpc/kvm/book3s_hv.c: kvmppc_vcpu_run_hv calls
-        kvmhv_run_single_vcpu on ISA v3.0, threads_per_vcore() is 1; the
-        POWER8 path that takes a subcore's offline threads, kvmppc_run_core
-        and on_primary_thread, warns on ISA v3.0): nova's count of the
-        online CPUs is the capacity, whatever the SMT state.
+        POWER9 and later ("loose"): the online threads. KVM-HV runs each
+        vCPU as a host thread on the online CPU it is scheduled on, and
+        offline threads run nothing (arch/powerpc/kvm/book3s_hv.c:
+        kvmppc_vcpu_run_hv calls kvmhv_run_single_vcpu on ISA v3.0,
+        threads_per_vcore() is 1; the POWER8 path that takes a subcore's
+        offline threads, kvmppc_run_core and on_primary_thread, warns on
+        ISA v3.0). On a POWER host that is nova's own count of the online
+        CPUs; on an emulated one, the described host's.
         """
-        if not self.power or not self.strict:
+        if not self.power:
             return None
+        if not self.strict:
+            return self.cores * self.online_threads_per_core
         usable = self.cores * self.subcores_per_core - self.subcores_offline
         return max(0, usable) * self.threads_per_subcore
 

@@ -140,12 +140,17 @@ class StaticProbe:
 
     def describe(self):
         group = self.conf.powerkvm
+        # Unset: as KVM-HV runs it, the first thread of each subcore on a
+        # POWER8, every thread on POWER9 and later (any SMT mode).
+        online = group.static_online_threads_per_core or (
+            group.static_subcores_per_core
+            if group.static_generation == cpu_host.POWER8
+            else group.static_threads_per_core)
         return cpu_host.PowerHost(
             generation=group.static_generation,
             cores=group.static_cores,
             threads_per_core=group.static_threads_per_core,
-            online_threads_per_core=(group.static_online_threads_per_core
-                                     or group.static_subcores_per_core),
+            online_threads_per_core=online,
             subcores_per_core=group.static_subcores_per_core,
             platform=group.static_platform)
 

@@ -296,10 +296,11 @@ class PowerHostTestCase(test.NoDBTestCase):
         # be a subcore"), and the POWER8 path that runs a subcore's offline
         # threads (kvmppc_run_core, on_primary_thread) warns on ARCH_300.
         # Offline threads (ppc64_cpu --smt=4 on an SMT8 POWER9) add none:
-        # nova's count of online CPUs stands, and so do libvirt's cells.
+        # the online threads are the capacity, and libvirt's cells stand.
         smt4_of_8 = cpu_host.PowerHost(P9, 22, 8, 4)
+        self.assertEqual(88, smt4_of_8.vcpu_capacity)
+        self.assertEqual(88, P9_HOST.vcpu_capacity)
         for host in (P9_HOST, smt4_of_8):
-            self.assertIsNone(host.vcpu_capacity)
             self.assertEqual({4, 5}, host.guest_threads({4, 5}))
 
     def test_guest_threads_of_the_online_cpus(self):
