@@ -17,7 +17,6 @@ keeps in the instance's system metadata, and a bounded reader of its kernel
 image) and applies [powerkvm] unknown_endianness.
 """
 
-from nova.image import glance
 from oslo_log import log as logging
 
 from powerkvm_nova.compute import image_head
@@ -88,22 +87,6 @@ class Admission:
                  '([powerkvm] default_guest_arch).', image_id,
                  self.default.value)
         return self.default
-
-
-def image_service_properties(context, image_id, properties):
-    """An image's properties as the image service has them, os_version too.
-
-    nova's ImageMeta keeps only the properties it has fields for;
-    `properties` (those) win. Without the image service's answer, they
-    alone.
-    """
-    try:
-        raw = glance.API().get(context, image_id)
-    except Exception as e:
-        LOG.warning('Image %s properties unavailable (%s); deciding from '
-                    'what nova passed', image_id, e)
-        return dict(properties)
-    return dict(raw.get('properties') or {}, **properties)
 
 
 def kernel_reader(context, kernel_id):

@@ -302,7 +302,7 @@ class EndiannessSteps:
         image_id = image_meta.id if 'id' in image_meta else (
             CONF.libvirt.rescue_image_id or instance.image_ref or 'rescue')
         try:
-            properties = admission.image_service_properties(
+            properties = evidence.image_service_properties(
                 context, image_id, evidence.meta_properties(image_meta))
             rescuer = self._admission.of_image(
                 context, image_id, properties, default=guest,

@@ -99,18 +99,16 @@ def rebuilds_over(host, uuids):
     power-off, detach or destroy) leaves its hold for the new endianness;
     nova's instance says when it is no longer being rebuilt here.
     """
-    over = {}
     ctxt = nova_context.get_admin_context(read_deleted='yes')
-    try:
-        instances = {i.uuid: i for i in objects.InstanceList.get_by_filters(
-            ctxt, {'uuid': list(uuids)})}
-    except Exception as e:
-        LOG.warning('PowerKVM: rebuilt guests unknown (%s)', e)
-        return over
+    instances = _instances(ctxt, uuids)
+    if instances is None:
+        return {}
+    over = {}
     for uuid in uuids:
         instance = instances.get(uuid)
-        if instance is None or instance.deleted or instance.host != host:
-            over[uuid] = 'gone from this host'
+        why = _gone(instance, host)
+        if why:
+            over[uuid] = why
         elif instance.task_state not in task_states.rebuild_states:
             over[uuid] = 'no longer rebuilt (%s)' % instance.vm_state
     return over

@@ -17,9 +17,13 @@ an ImageMeta's string properties, the kernel an image names, and the
 refusal of an image that asks nova to emulate an architecture.
 """
 
+from nova.image import glance
 from nova import utils as nova_utils
+from oslo_log import log as logging
 
 from powerkvm_nova import exception
+
+LOG = logging.getLogger(__name__)
 
 
 def refuse_emulation(image_id, properties):
@@ -72,6 +76,22 @@ def instance_image_properties(system_metadata, image_meta=None):
         for name, value in meta_properties(image_meta).items():
             properties.setdefault(name, value)
     return {k: v for k, v in properties.items() if isinstance(v, str)}
+
+
+def image_service_properties(context, image_id, properties):
+    """An image's properties as the image service has them, os_version too.
+
+    nova's ImageMeta keeps only the properties it has fields for;
+    `properties` (those) win. Without the image service's answer, they
+    alone.
+    """
+    try:
+        raw = glance.API().get(context, image_id)
+    except Exception as e:
+        LOG.warning('Image %s properties unavailable (%s); deciding from '
+                    'what nova passed', image_id, e)
+        return dict(properties)
+    return dict(raw.get('properties') or {}, **properties)
 
 
 # nova's API: an image whose kernel_id is this boots no kernel of its own

@@ -44,7 +44,6 @@ import time
 import nova.conf
 from nova import context as nova_context
 from nova import exception as nova_exception
-from nova.image import glance
 from nova import objects
 from nova.scheduler import utils as scheduler_utils
 from oslo_log import log as logging
@@ -91,8 +90,8 @@ def _request_properties(spec_obj):
         return image_id, properties
     try:
         if image_id:
-            raw = glance.API().get(context, image_id)
-            properties = dict(raw.get('properties') or {}, **properties)
+            properties = evidence.image_service_properties(
+                context, image_id, properties)
         elif spec_obj.obj_attr_is_set('instance_uuid'):
             properties = evidence.instance_image_properties(
                 _system_metadata(context.elevated(),
@@ -150,8 +149,7 @@ def foreign(spec_obj):
         return None
     props = image.properties
     image_id = image.id if 'id' in image else 'volume'
-    emulated = evidence.emulation_refusal(image_id, {
-        'hw_emulation_architecture': props.get('hw_emulation_architecture')})
+    emulated = evidence.emulation_refusal(image_id, props)
     if emulated:
         return emulated
     arch = props.get('hw_architecture')

@@ -25,14 +25,18 @@ BE = Endianness.BIG
 LE = Endianness.LITTLE
 
 
-class HoldTestCase(test.NoDBTestCase):
-    """hold(): a guest whose domain nova makes again keeps its host."""
+class OneGuestTestBase(test.NoDBTestCase):
+    """A host whose one domain is little-endian guest 'g'."""
 
     def setUp(self):
         super().setUp()
         self.source = test_endianness.FakeDomains(g=LE)
         self.book = ledger.HostLedger(self.source, 'host1')
         self.book.rescan()
+
+
+class HoldTestCase(OneGuestTestBase):
+    """hold(): a guest whose domain nova makes again keeps its host."""
 
     def test_held_while_the_domain_is_away(self):
         self.book.hold('g', LE)
@@ -96,14 +100,8 @@ class HoldTestCase(test.NoDBTestCase):
         self.assertEqual(BE, self.book.holds())
 
 
-class RebuildingTestCase(test.NoDBTestCase):
+class RebuildingTestCase(OneGuestTestBase):
     """rebuilding(): a guest rebuilt into the other endianness holds both."""
-
-    def setUp(self):
-        super().setUp()
-        self.source = test_endianness.FakeDomains(g=LE)
-        self.book = ledger.HostLedger(self.source, 'host1')
-        self.book.rescan()
 
     def test_nothing_else_is_admitted_until_its_spawn(self):
         self.book.rebuilding('g', BE)
