@@ -34,9 +34,15 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 
 # Debian's packages start these with systemd; without it (containers, CI)
-# start them here.
-pgrep -x virtlogd >/dev/null || { echo "setup-host: starting virtlogd"; virtlogd -d; }
-pgrep -x libvirtd >/dev/null || { echo "setup-host: starting libvirtd"; libvirtd -d; }
+# start them here. The machine's own, found by their default pid files: a
+# test bed's hosts run daemons of the same names (tools/testbed.py).
+function machine_daemon {
+    local pid
+    pid=$(cat "/run/$1.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null
+}
+machine_daemon virtlogd || { echo "setup-host: starting virtlogd"; virtlogd -d; }
+virsh -c qemu:///system version >/dev/null 2>&1 || machine_daemon libvirtd \
+    || { echo "setup-host: starting libvirtd"; libvirtd -d; }
 for _ in $(seq 60); do
     virsh -c qemu:///system version >/dev/null 2>&1 && break
     sleep 0.5

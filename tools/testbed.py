@@ -54,9 +54,17 @@ Why it is built this way:
   namespaces, and with them the bridge, the veths and every mount (none
   is made in the root namespace); then it removes the directories.
   <state dir>/bed.json tells the hosts and data dir.
+* A host given its emulators (emulators={host: ('x86_64', ...)}) sees
+  only those QEMU system emulators: /dev/null is bind-mounted over every
+  other qemu-system-* in its mount namespace. libvirt lists a guest
+  architecture for each emulator binary it finds executable (its
+  virQEMUCapsFindBinaryForArch), so that host's libvirtd reports the
+  guests of an x86 machine without the POWER emulators, which every host
+  of one machine would otherwise share.
 """
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -111,7 +119,7 @@ class TestBed(object):
     """Hosts in namespaces, each with its libvirtd; see the module doc."""
 
     def __init__(self, hosts=HOSTS, storage='shared', state_dir=STATE_DIR,
-                 data_dir=DATA_DIR, subnet=SUBNET):
+                 data_dir=DATA_DIR, subnet=SUBNET, emulators=None):
         if storage not in STORAGE_MODES:
             raise ValueError('storage must be one of %s, not %r'
                              % (STORAGE_MODES, storage))
@@ -134,6 +142,11 @@ class TestBed(object):
         self.state_dir = os.path.normpath(state_dir)
         self.data_dir = os.path.normpath(data_dir)
         self.instances_path = os.path.join(self.data_dir, 'instances')
+        # host -> the only QEMU guest architectures it has (module doc)
+        self.emulators = {h: tuple(a) for h, a in (emulators or {}).items()}
+        if not set(self.emulators) <= set(self.hosts):
+            raise ValueError('emulators of hosts not in the bed: %s'
+                             % sorted(set(self.emulators) - set(hosts)))
         self._holders = {}
 
     @classmethod
@@ -143,7 +156,8 @@ class TestBed(object):
         if state is None:
             raise TestBedError('no test bed in %s' % state_dir)
         bed = cls(state['hosts'], state['storage'], state_dir,
-                  state['data_dir'], state.get('subnet', SUBNET))
+                  state['data_dir'], state.get('subnet', SUBNET),
+                  state.get('emulators'))
         bed._holders = _find_holders(state_dir)
         return bed
 
@@ -411,6 +425,8 @@ class TestBed(object):
         # the machine's cgroup mounts, which the hosts' libvirtd does not
         # use (cgroup_controllers is empty).
         self._in(host, 'mount', '-t', 'sysfs', 'sysfs', '/sys')
+        for binary in hidden_emulators(self.emulators.get(host)):
+            self._in(host, 'mount', '--bind', '/dev/null', binary)
 
     # -- libvirtd ------------------------------------------------------------
 
@@ -508,7 +524,8 @@ class TestBed(object):
 
     def _save(self):
         state = {'hosts': list(self.hosts), 'storage': self.storage,
-                 'data_dir': self.data_dir, 'subnet': self.subnet}
+                 'data_dir': self.data_dir, 'subnet': self.subnet,
+                 'emulators': self.emulators}
         path = os.path.join(self.state_dir, 'bed.json')
         with open(path + '.tmp', 'w') as f:
             json.dump(state, f, indent=1)
@@ -516,6 +533,18 @@ class TestBed(object):
 
 
 # -- helpers -----------------------------------------------------------------
+
+def hidden_emulators(arches):
+    """The QEMU system emulators on PATH a host of arches must not see."""
+    if arches is None:
+        return []
+    found = set()
+    for directory in os.environ.get('PATH', os.defpath).split(os.pathsep):
+        found.update(os.path.realpath(b) for b in glob.glob(
+            os.path.join(directory, 'qemu-system-*')))
+    kept = {'qemu-system-' + arch for arch in arches}
+    return sorted(b for b in found if os.path.basename(b) not in kept)
+
 
 def check_prerequisites():
     """Raise TestBedError saying what the machine lacks for a bed."""

@@ -61,7 +61,7 @@ def leftovers(server_id):
     """{host: what is left of a server there}: domains, files, taps."""
     hosts = computes.attach()
     left = {}
-    for host in layout.COMPUTES:
+    for host in layout.HOSTS:
         domains = hosts.run(host, ['virsh', '-c', 'qemu:///system', 'list',
                                    '--all', '--uuid'],
                             capture_output=True, text=True).stdout.split()
@@ -69,7 +69,8 @@ def leftovers(server_id):
         if os.path.exists(os.path.join(hosts.host_instances_dir(host),
                                        server_id)):
             found.append('instance directory')
-        found += ovs_interfaces(host, vm_uuid=server_id)
+        if host in layout.COMPUTES:     # the hosts with a network agent
+            found += ovs_interfaces(host, vm_uuid=server_id)
         if found:
             left[host] = found
     return left

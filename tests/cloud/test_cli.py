@@ -32,18 +32,20 @@ class HostsTestCase(base.CloudTestCase):
         services = self.openstack('compute', 'service', 'list')
         up = {(s['Binary'], s['Host']) for s in services
               if s['State'] == 'up' and s['Status'] == 'enabled'}
-        for host in layout.COMPUTES:
+        for host in layout.HOSTS:
             self.assertIn(('nova-compute', host), up)
         self.assertIn('nova-conductor', {binary for binary, _host in up})
         self.assertIn('nova-scheduler', {binary for binary, _host in up})
 
-    def test_hypervisors_are_the_power_hosts(self):
+    def test_hypervisors_are_the_power_hosts_and_the_x86_one(self):
         hypervisors = self.openstack(
             '--os-compute-api-version', STATS_VERSION, 'hypervisor', 'list',
             '--long')
-        self.assertEqual(set(layout.COMPUTES),
+        self.assertEqual(set(layout.HOSTS),
                          {h['Hypervisor Hostname'] for h in hypervisors})
         for h in hypervisors:
+            if h['Hypervisor Hostname'] == layout.X86_COMPUTE:
+                continue    # nova's LibvirtDriver: the machine's CPUs
             self.assertEqual('QEMU', h['Hypervisor Type'])
             self.assertEqual('up', h['State'])
             # every thread of the host's cores runs a guest vCPU (doc/cpu.md)
@@ -67,6 +69,10 @@ class HostsTestCase(base.CloudTestCase):
         for name in (P8, P8_SPLIT, P9):
             self.assertIn('HW_ARCH_PPC64LE', traits[name])
             self.assertEqual(set(), {t for t in traits[name] if 'X86' in t})
+        # nova's LibvirtDriver on the x86 host: its arch, no POWER emulator
+        x86 = traits[layout.X86_COMPUTE]
+        self.assertIn('HW_ARCH_X86_64', x86)
+        self.assertEqual(set(), {t for t in x86 if 'PPC' in t})
 
 
 class FlavorsTestCase(base.CloudTestCase):

@@ -12,7 +12,13 @@
 
 """A real OpenStack on one machine, with the test bed's hosts as computes.
 
-    python -m tools.cloud up|status|tempest|down|env   (tools/dev cloud ...)
+    python -m tools.cloud up|status|tempest|burst|down|env
+                                                   (tools/dev cloud ...)
+    python -m tools.cloud up --driver libvirt      nova's LibvirtDriver on
+                                                   the POWER hosts: the
+                                                   baseline, no rule
+    python -m tools.cloud burst --cpu-loops 2      the 100-boot burst alone,
+                                                   under load
 
 The controller is this machine's root namespace: MariaDB, RabbitMQ and
 every API (keystone, glance, placement, neutron, nova, nova's metadata),
@@ -20,6 +26,8 @@ each a process of its own, the APIs under uwsgi. nova-conductor,
 nova-scheduler and neutron's RPC server run beside them. The computes are
 test bed hosts (tools/testbed.py): network, mount and UTS namespaces with
 their own libvirtd, where nova-compute runs as on a machine of its own.
+Beside the three POWER hosts, an x86_64 host (layout.X86_COMPUTE) runs
+nova's own LibvirtDriver, as in a cloud of several architectures.
 
 The root namespace joins the bed's switch with the controller's address
 (layout.CONTROLLER), so the computes reach the services as on a network,

@@ -10,13 +10,15 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""python -m tools.cloud up|status|down|env (see tools/cloud/__init__.py)."""
+"""python -m tools.cloud up [--driver D]|status|down|env|tempest|burst
+(see tools/cloud/__init__.py)."""
 
 import argparse
 import shutil
 import sys
 import time
 
+from tools.cloud import burst
 from tools.cloud import computes
 from tools.cloud import control
 from tools.cloud import layout
@@ -24,21 +26,25 @@ from tools.cloud import procs
 from tools.cloud import tempest
 
 
-def up():
-    """Bring the whole cloud up, after taking down what a run left."""
+def up(driver='powerkvm'):
+    """Bring the whole cloud up, after taking down what a run left.
+
+    driver 'libvirt': nova's own LibvirtDriver on the PowerKVM hosts, the
+    baseline a burst without the rule is measured in.
+    """
     down(quiet=True)
     began = time.monotonic()
     try:
         hosts = computes.network_up()
-        control.up()
-        computes.up(hosts)
+        control.up(driver)
+        computes.up(hosts, driver)
     except BaseException:
         sys.stderr.write('cloud: up failed; the logs are in %s\n'
                          % layout.LOG_DIR)
         raise
-    print('cloud: up in %.0f s; logs in %s; the admin\'s environment: '
-          'python -m tools.cloud env' % (time.monotonic() - began,
-                                         layout.LOG_DIR))
+    print('cloud: up in %.0f s, the POWER hosts with the %s driver; logs '
+          'in %s; the admin\'s environment: python -m tools.cloud env'
+          % (time.monotonic() - began, driver, layout.LOG_DIR))
 
 
 def down(quiet=False):
@@ -68,7 +74,8 @@ def status():
                 ['neutron-rpc-server', 'nova-conductor', 'nova-scheduler'] +
                 ['%s-%s' % (service, host) for host in layout.COMPUTES
                  for service in ('ovsdb-server', 'ovs-vswitchd',
-                                 'neutron-ovs-agent', 'nova-compute')])
+                                 'neutron-ovs-agent')] +
+                ['nova-compute-%s' % host for host in layout.HOSTS])
     for name in expected:
         print('%-24s %s' % (name, 'running' if name in running else 'DOWN'))
     hosts = computes.attach()
@@ -85,10 +92,17 @@ def env():
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tools.cloud')
     parser.add_argument('action', choices=('up', 'status', 'down', 'env',
-                                           'tempest'))
+                                           'tempest', 'burst'))
+    parser.add_argument('--driver', choices=layout.DRIVERS,
+                        default=layout.DRIVERS[0],
+                        help='up: the POWER hosts\' nova driver; libvirt, '
+                        'nova\'s own, for a baseline without the rule')
+    parser.add_argument('--cpu-loops', type=int, default=0,
+                        help='burst: this many nice -n 19 CPU loops beside')
     args = parser.parse_args(argv)
-    return {'up': up, 'down': down, 'status': status, 'env': env,
-            'tempest': tempest.run}[args.action]() or 0
+    return {'up': lambda: up(args.driver), 'down': down, 'status': status,
+            'env': env, 'tempest': tempest.run,
+            'burst': lambda: burst.run(args.cpu_loops)}[args.action]() or 0
 
 
 if __name__ == '__main__':

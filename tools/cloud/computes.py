@@ -54,10 +54,12 @@ Subsystem sftp internal-sftp
 
 
 def bed():
-    return testbed.TestBed(hosts=tuple(layout.COMPUTES), storage='local',
+    return testbed.TestBed(hosts=layout.HOSTS, storage='local',
                            state_dir=layout.BED_STATE_DIR,
                            data_dir=layout.BED_DATA_DIR,
-                           subnet=layout.SUBNET)
+                           subnet=layout.SUBNET,
+                           emulators={layout.X86_COMPUTE:
+                                      layout.X86_EMULATORS})
 
 
 def attach():
@@ -76,25 +78,32 @@ def network_up():
     return hosts
 
 
-def up(hosts):
+def up(hosts, driver='powerkvm'):
+    """Every host's nova-compute; the PowerKVM hosts' with driver."""
     _keys()
     for host, cpu in layout.COMPUTES.items():
         _sshd(hosts, host)
         network.switch_up(hosts, host)
         network.agent_up(hosts, host)
-        state = os.path.join(layout.DATA_DIR, 'compute', host)
-        os.makedirs(os.path.join(state, 'locks'), exist_ok=True)
-        conf = configs.write_compute(host, hosts.address(host), state,
-                                     hosts.instances_path, cpu)
-        procs.start('nova-compute-%s' % host,
-                    [control.bin_('nova-compute'), '--config-file', conf],
-                    env=control.NOVA_ENV,
-                    wrap=lambda argv, host=host: hosts.command(host, argv))
+        _compute(hosts, host, cpu, driver)
+    # nova's LibvirtDriver, whatever the POWER hosts run
+    _compute(hosts, layout.X86_COMPUTE, None, 'libvirt')
     _wait_for_services()
     network.wait_for_agents()
     network.provider_network()
     control.manage(['nova-manage', '--config-file', configs.path('nova'),
                     'cell_v2', 'discover_hosts', '--verbose'])
+
+
+def _compute(hosts, host, cpu, driver):
+    state = os.path.join(layout.DATA_DIR, 'compute', host)
+    os.makedirs(os.path.join(state, 'locks'), exist_ok=True)
+    conf = configs.write_compute(host, hosts.address(host), state,
+                                 hosts.instances_path, cpu, driver)
+    procs.start('nova-compute-%s' % host,
+                [control.bin_('nova-compute'), '--config-file', conf],
+                env=control.NOVA_ENV,
+                wrap=lambda argv, host=host: hosts.command(host, argv))
 
 
 def _keys():
@@ -134,7 +143,7 @@ def _wait_for_services():
     """
     cloud = control.connection()
     deadline = time.monotonic() + START_TIMEOUT
-    waiting = set(layout.COMPUTES)
+    waiting = set(layout.HOSTS)
     while waiting:
         running = procs.services()
         for host in sorted(waiting):

@@ -39,6 +39,10 @@ PASTE = {
 RESOURCES_INTERVAL = 10
 # every host's [powerkvm] cpu_compat_mode (nova_compute)
 CPU_COMPAT_MODE = 'POWER8'
+# nova 34's initial_cpu_allocation_ratio (nova/conf/compute.py), which
+# placement has for the PowerKVM hosts (the cloud sets no ratio)
+INITIAL_CPU_RATIO = 4.0
+SCHEDULER_WORKERS = 2
 
 
 def path(project, name=None):
@@ -140,8 +144,13 @@ def neutron():
     }
 
 
-def nova():
-    """nova.conf of the API, conductor and scheduler."""
+def nova(driver='powerkvm'):
+    """nova.conf of the API, conductor and scheduler.
+
+    driver 'libvirt' (the baseline): nova's LibvirtDriver reports the
+    machine's architecture as its HW_ARCH_* trait (x86_64 here), so the
+    image_metadata_prefilter, which asks POWER for a POWER image, is off.
+    """
     return {
         'DEFAULT': {
             'debug': True,
@@ -159,19 +168,21 @@ def nova():
         'neutron': _client('neutron'),
         'glance': {'region_name': layout.REGION},
         'conductor': {'workers': 1},
-        'scheduler': {'workers': 1,
+        # production runs several scheduler workers, each a process: they
+        # choose hosts for concurrent requests from views of their own
+        'scheduler': {'workers': SCHEDULER_WORKERS,
                       # the cloud maps its computes itself, once they are up
                       'discover_hosts_in_cells_interval': -1,
                       # as production clouds run it: an image's
                       # hw_architecture becomes a required trait
-                      'image_metadata_prefilter': True},
+                      'image_metadata_prefilter': driver == 'powerkvm'},
         'oslo_concurrency': _locks('nova'),
         'oslo_messaging_notifications': {'driver': 'noop'},
     }
 
 
-def nova_compute(host, address, state_dir, instances_path, cpu):
-    """nova.conf of host's nova-compute."""
+def nova_compute(host, address, state_dir, instances_path):
+    """nova.conf of host's nova-compute, whichever its driver."""
     privsep = '%s --config-file %s' % (
         os.path.join(layout.BIN_DIR, 'privsep-helper'),
         path('nova', 'nova-%s.conf' % host))
@@ -205,13 +216,6 @@ def nova_compute(host, address, state_dir, instances_path, cpu):
         # backends that do not (OpenDaylight); False, its legacy behaviour,
         # starts the transfer at once.
         'compute': {'live_migration_wait_for_vif_plug': False},
-        'powerkvm': {
-            # QEMU emulates the host's generation; guests run as POWER8
-            # processors, so they move between the generations both ways,
-            # as doc/migration.md has a cloud of both set it
-            'emulated_cpu_model': cpu['static_generation'],
-            'cpu_compat_mode': CPU_COMPAT_MODE,
-        },
         'placement': _client('placement'),
         'neutron': _client('neutron'),
         'service_user': dict(_client('nova'), send_service_user_token=True),
@@ -255,10 +259,10 @@ def ovs_agent(host):
     return conf
 
 
-def write_controller():
+def write_controller(driver='powerkvm'):
     for project, options in (('keystone', keystone()), ('glance', glance()),
                              ('placement', placement()),
-                             ('neutron', neutron()), ('nova', nova())):
+                             ('neutron', neutron()), ('nova', nova(driver))):
         os.makedirs(os.path.join(layout.ETC_DIR, project), exist_ok=True)
         os.makedirs(os.path.join(layout.DATA_DIR, project, 'locks'),
                     exist_ok=True)
@@ -271,10 +275,43 @@ def write_controller():
     devstack_config(scheduler=True)
 
 
-def write_compute(host, address, state_dir, instances_path, cpu):
+def libvirt_compute(host, address, state_dir, instances_path, cpu=None):
+    """nova.conf of a nova-compute running nova's own LibvirtDriver.
+
+    cpu, a PowerKVM host's (layout.COMPUTES), for the baseline without the
+    rule: the same guests (their images' hw_architecture is the guest's,
+    nova's libvirt_utils.get_arch), and as many VCPUs in placement as the
+    PowerKVM driver gives that host (its threads at nova's initial ratio,
+    4.0), although nova counts the machine's CPUs.
+    """
+    options = nova_compute(host, address, state_dir, instances_path)
+    options['DEFAULT']['compute_driver'] = 'libvirt.LibvirtDriver'
+    # TCG; no host CPU model to copy for another architecture's guest
+    options['libvirt'].update(virt_type='qemu', cpu_mode='none')
+    if cpu:
+        threads = cpu['static_cores'] * cpu['static_threads_per_core']
+        options['DEFAULT']['cpu_allocation_ratio'] = (
+            INITIAL_CPU_RATIO * threads / os.cpu_count())
+    return options
+
+
+def write_compute(host, address, state_dir, instances_path, cpu=None,
+                  driver='powerkvm'):
+    """host's nova.conf; cpu None for a host of another architecture."""
     conf = path('nova', 'nova-%s.conf' % host)
-    ini.write(conf, nova_compute(host, address, state_dir, instances_path,
-                                 cpu))
+    if driver == 'libvirt' or cpu is None:
+        ini.write(conf, libvirt_compute(host, address, state_dir,
+                                        instances_path, cpu))
+        return conf
+    options = nova_compute(host, address, state_dir, instances_path)
+    options['powerkvm'] = {
+        # QEMU emulates the host's generation; guests run as POWER8
+        # processors, so they move between the generations both ways, as
+        # doc/migration.md has a cloud of both set it
+        'emulated_cpu_model': cpu['static_generation'],
+        'cpu_compat_mode': CPU_COMPAT_MODE,
+    }
+    ini.write(conf, options)
     env = {'POWERKVM_STATIC_%s' % name.split('static_')[1].upper(): str(v)
            for name, v in cpu.items()}
     devstack_config(compute_conf=conf, env=env)

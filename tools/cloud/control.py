@@ -55,11 +55,13 @@ def manage(argv, what=None):
                      what=what or ' '.join(argv[:3]))
 
 
-def up():
+def up(driver='powerkvm'):
     for path in (layout.ETC_DIR, layout.LOG_DIR, layout.RUN_DIR,
                  layout.DATA_DIR):
         os.makedirs(path, exist_ok=True)
-    configs.write_controller()
+    with open(layout.DRIVER_FILE, 'w') as f:
+        f.write(driver + '\n')
+    configs.write_controller(driver)
     mariadb.start()
     _message_bus()
     # Each service's schema needs only the database, and its programs

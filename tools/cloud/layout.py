@@ -82,6 +82,31 @@ COMPUTES = {
                 'static_threads_per_core': 4, 'static_subcores_per_core': 1},
 }
 
+# A compute of another architecture beside them, as mixed clouds have
+# (doc/endianness.md, "Clouds with other architectures"): nova's own
+# LibvirtDriver on an x86_64 host whose libvirtd has only the x86
+# emulators (tools/testbed.py), with no network agent: its servers take
+# no port.
+X86_COMPUTE = 'kvm-x86'
+X86_EMULATORS = ('x86_64', 'i386')
+# every host of the bed, each a nova-compute
+HOSTS = tuple(COMPUTES) + (X86_COMPUTE,)
+
+# What the PowerKVM hosts run: the project's driver, or nova's own
+# LibvirtDriver for a baseline without the rule ('up --driver libvirt');
+# written by up, read by the tests and the burst.
+DRIVERS = ('powerkvm', 'libvirt')
+DRIVER_FILE = os.path.join(STATE_DIR, 'driver')
+
+
+def driver():
+    """The PowerKVM hosts' driver in the running cloud."""
+    try:
+        with open(DRIVER_FILE) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return DRIVERS[0]
+
 
 def url(api):
     port, _module, _kind, path = APIS[api]

@@ -81,8 +81,62 @@ class CloudConfigTestCase(testtools.TestCase):
 
     def test_the_scheduler_runs_nova_s_image_metadata_prefilter(self):
         ini.write(configs.path('nova'), configs.nova())
-        self.assertTrue(_read(configs.path('nova')).scheduler
-                        .image_metadata_prefilter)
+        conf = _read(configs.path('nova'))
+        self.assertTrue(conf.scheduler.image_metadata_prefilter)
+        # each a process: the views of concurrent requests differ
+        self.assertEqual(2, conf.scheduler.workers)
+
+    def test_the_x86_compute_runs_nova_s_libvirt_driver(self):
+        path = configs.write_compute(
+            layout.X86_COMPUTE, '198.18.1.14', '/state', '/instances')
+        conf = _read(path)
+        self.assertEqual('libvirt.LibvirtDriver', conf.compute_driver)
+        self.assertEqual('qemu', conf.libvirt.virt_type)
+        self.assertIsNone(conf.cpu_allocation_ratio)
+        with open(path) as f:
+            self.assertNotIn('[powerkvm]', f.read())
+
+    def test_the_baseline_has_the_power_hosts_vcpus_in_placement(self):
+        # placement's VCPU total is the ratio times the CPUs libvirt counts
+        # (the machine's); the PowerKVM driver's, its threads at 4.0
+        self.useFixture(fixtures.MockPatch('os.cpu_count', return_value=2))
+        cpu = layout.COMPUTES['pkvm-p9']
+        conf = _read(configs.write_compute(
+            'pkvm-p9', '198.18.1.13', '/state', '/instances', cpu,
+            driver='libvirt'))
+        self.assertEqual('libvirt.LibvirtDriver', conf.compute_driver)
+        self.assertEqual(4 * 4 * 4.0, 2 * conf.cpu_allocation_ratio)
+
+    def test_the_baseline_scheduler_asks_no_power_trait(self):
+        # LibvirtDriver reports the machine's HW_ARCH_X86_64 only
+        ini.write(configs.path('nova'), configs.nova('libvirt'))
+        self.assertFalse(_read(configs.path('nova')).scheduler
+                         .image_metadata_prefilter)
+
+
+class EmulatorsTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.bin = self.useFixture(fixtures.TempDir()).path
+        for name in ('qemu-system-x86_64', 'qemu-system-i386',
+                     'qemu-system-ppc64', 'qemu-system-ppc64le',
+                     'qemu-img'):
+            open(os.path.join(self.bin, name), 'w').close()
+        self.useFixture(fixtures.EnvironmentVariable('PATH', self.bin))
+
+    def test_a_host_sees_only_its_emulators(self):
+        self.assertEqual(
+            [os.path.join(self.bin, 'qemu-system-' + arch)
+             for arch in ('ppc64', 'ppc64le')],
+            testbed.hidden_emulators(layout.X86_EMULATORS))
+
+    def test_a_host_without_a_list_sees_every_emulator(self):
+        self.assertEqual([], testbed.hidden_emulators(None))
+
+    def test_emulators_of_a_host_not_in_the_bed_are_refused(self):
+        self.assertRaises(ValueError, testbed.TestBed, ('a',),
+                          emulators={'b': ('x86_64',)})
 
 
 class SubnetTestCase(testtools.TestCase):
