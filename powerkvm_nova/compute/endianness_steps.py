@@ -25,6 +25,7 @@ import sys
 
 from nova.compute import task_states
 from nova.compute import utils as compute_utils
+from nova.compute import vm_states
 import nova.conf
 from nova import exception as nova_exception
 from nova.virt.libvirt import driver as libvirt_driver
@@ -56,6 +57,19 @@ _STAYS = frozenset(task_states.soft_reboot_states +
                    task_states.hard_reboot_states +
                    task_states.rebuild_states +
                    (task_states.POWERING_ON, task_states.RESUMING))
+
+
+class RuleRefusal(nova_exception.GroupAffinityViolation):
+    """A build this host refuses by the endianness rule.
+
+    nova reschedules a build whose late check finds a scheduling policy
+    violated (GroupAffinityViolation, caught in ComputeManager.
+    _build_and_run_instance) as RescheduledByPolicyException: unlike any
+    other spawn failure, that is not a failed build of the host. A failed
+    build puts the host last for every request in nova's
+    BuildFailureWeigher (multiplier 1000000) until its next good one.
+    """
+    msg_fmt = '%(reason)s'
 
 
 @contextlib.contextmanager
@@ -192,6 +206,10 @@ class EndiannessSteps:
                             'PowerKVM host can take this %s guest: a host '
                             'runs guests of one endianness only'
                             % (e.host, e.held, e.wanted.value)))
+                # a build's refusal, a policy's reschedule (RuleRefusal)
+                if instance.vm_state == vm_states.BUILDING:
+                    raise RuleRefusal(instance_uuid=instance.uuid,
+                                      reason=str(e))
                 raise nova_exception.RescheduledException(
                     instance_uuid=instance.uuid, reason=str(e))
         # Recorded once admitted: nova has already set the instance's host

@@ -86,6 +86,9 @@ HOOKS = (
     Hook(_DRIVER, 'LibvirtDriver._hard_reboot',
          'a guest holds its host while its domain is made again (hard '
          'reboot, start, resume call destroy)'),
+    Hook('nova.exception', 'GroupAffinityViolation',
+         'a build the rule refuses is rescheduled as a policy\'s, not '
+         'counted as a failed build of the host'),
     Hook('nova.virt.libvirt.utils', 'fetch_image',
          'the download the image safety checks recognise'),
     Hook('nova.objects.request_spec', 'RequestSpec._context',

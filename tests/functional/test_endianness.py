@@ -314,6 +314,19 @@ class RefusedBuildTestCase(EndiannessTestBase):
         self.assertNotIn(records.SM_RECORD, instance.system_metadata)
         self.assertIsNone(instance.host)
 
+    def test_a_refusal_is_not_a_failed_build_of_the_host(self):
+        # nova counts a RescheduledException as a failed build of the host
+        # (ComputeManager._build_failed), and its BuildFailureWeigher puts a
+        # host with failed builds last for every request (multiplier
+        # 1000000): a host keeping the rule would lose the guests of its
+        # own endianness to empty hosts. A refusal is a policy's
+        # reschedule, as nova's own late affinity check raises it.
+        self.boot('le', host='p1')
+        self.boot('be', host='p2')
+        self.boot('le', host='p2', expected_state='ERROR')
+        stats = self.computes['p2'].manager.rt.stats['p2']
+        self.assertEqual(0, stats.get('failed_builds', 0))
+
 
 class WeigherTestCase(EndiannessTestBase):
     HOSTS = ('p1', 'p2', 'p3', 'p4')
