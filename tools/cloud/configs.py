@@ -289,6 +289,9 @@ def libvirt_compute(host, address, state_dir, instances_path, cpu=None):
     # TCG; no host CPU model to copy for another architecture's guest
     options['libvirt'].update(virt_type='qemu', cpu_mode='none')
     if cpu:
+        # nova's default machine types name none for ppc64 (libvirt utils,
+        # get_default_machine_type): its big-endian guests need the option
+        options['libvirt']['hw_machine_type'] = 'ppc64=pseries'
         threads = cpu['static_cores'] * cpu['static_threads_per_core']
         options['DEFAULT']['cpu_allocation_ratio'] = (
             INITIAL_CPU_RATIO * threads / os.cpu_count())

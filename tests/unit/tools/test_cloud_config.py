@@ -106,6 +106,7 @@ class CloudConfigTestCase(testtools.TestCase):
             driver='libvirt'))
         self.assertEqual('libvirt.LibvirtDriver', conf.compute_driver)
         self.assertEqual(4 * 4 * 4.0, 2 * conf.cpu_allocation_ratio)
+        self.assertEqual(['ppc64=pseries'], conf.libvirt.hw_machine_type)
 
     def test_the_baseline_scheduler_asks_no_power_trait(self):
         # LibvirtDriver reports the machine's HW_ARCH_X86_64 only
