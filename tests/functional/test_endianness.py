@@ -314,6 +314,18 @@ class RefusedBuildTestCase(EndiannessTestBase):
         self.assertNotIn(records.SM_RECORD, instance.system_metadata)
         self.assertIsNone(instance.host)
 
+    def test_a_disabled_host_takes_no_guest_of_the_refused_one(self):
+        # The only other host is disabled: nova sends it no build, so the
+        # refusing host is sure and ends the build with the rule's reason,
+        # not nova's "Exhausted all hosts available for retrying".
+        self.boot('le', host='p1')
+        service = self.admin_api.get_services(host='p2',
+                                              binary='nova-compute')[0]
+        self.admin_api.put_service(service['id'], {'status': 'disabled'})
+        refused = self.boot('be', host='p1', expected_state='ERROR')
+        self.assertIn('no other enabled PowerKVM host can take',
+                      self.fault_of(refused)['message'])
+
     def test_a_refusal_is_not_a_failed_build_of_the_host(self):
         # nova counts a RescheduledException as a failed build of the host
         # (ComputeManager._build_failed), and its BuildFailureWeigher puts a
