@@ -17,6 +17,7 @@ import contextlib
 import os
 import subprocess
 
+import fixtures
 import libvirt
 
 from tests.cloud import base
@@ -107,6 +108,22 @@ class ServerTestCase(base.CloudTestCase):
         self.addCleanup(self.conn.compute.delete_flavor, flavor['id'],
                         ignore_missing=True)
         return name
+
+    def image(self, argv, name):
+        """'image create' with argv; the image is deleted after the test."""
+        image = self.openstack(*(['image', 'create'] + argv +
+                                 [self.prefix + name]))['id']
+        self.addCleanup(self.openstack, 'image', 'delete', image,
+                        parse=False)
+        return image
+
+    def blank_disk(self):
+        """The path of a blank 1 MiB raw disk, removed after the test."""
+        disk = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'blank.raw')
+        with open(disk, 'wb') as f:
+            f.truncate(1 << 20)
+        return disk
 
     def create_server(self, name, image, host=None, flavor=None,
                       wait=('ACTIVE',)):

@@ -146,11 +146,8 @@ class BurstTestCase(servers.ServerTestCase):
 
     def idle_images(self):
         """{arch: image} of the idle kernel's two, on a 1 MiB disk."""
-        tmp = self.useFixture(fixtures.TempDir()).path
-        kernels = idle_kernel.build(tmp)
-        disk = os.path.join(tmp, 'disk.raw')
-        with open(disk, 'wb') as f:
-            f.truncate(1 << 20)
+        kernels = idle_kernel.build(self.useFixture(fixtures.TempDir()).path)
+        disk = self.blank_disk()
         found = {}
         for order, arch in (('<', 'ppc64le'), ('>', 'ppc64')):
             kernel = self.image(['--disk-format', 'aki', '--container-format',
@@ -161,13 +158,6 @@ class BurstTestCase(servers.ServerTestCase):
                  '--file', disk, '--property', 'hw_architecture=%s' % arch,
                  '--property', 'kernel_id=%s' % kernel], 'idle-%s' % arch)
         return found
-
-    def image(self, argv, name):
-        image = self.openstack(*(['image', 'create'] + argv +
-                                 [self.prefix + name]))['id']
-        self.addCleanup(self.openstack, 'image', 'delete', image,
-                        parse=False)
-        return image
 
     def boot(self, arch, index):
         return self.conn.compute.create_server(
@@ -242,7 +232,8 @@ class BurstTestCase(servers.ServerTestCase):
                                 server.id)
         # the rule's, where it runs; nova's LibvirtDriver (the baseline,
         # up --driver libvirt) mixes hosts, and the figure says how often
-        ruled = layout.driver() == 'powerkvm'
+        driver = layout.driver()
+        ruled = driver == 'powerkvm'
         if ruled:
             self.assertEqual([], self.watch.mixed)
         domains = {}
@@ -274,7 +265,7 @@ class BurstTestCase(servers.ServerTestCase):
             '%d boots, %d ACTIVE, %d ERROR; %.1f boots/min; API to ACTIVE '
             'p50 %.1f s, p95 %.1f s; admissions refused by hosts: %d; '
             'hosts ever mixed: %d; ERROR faults: %s'
-            % (layout.driver(), configs.SCHEDULER_WORKERS, LOAD,
+            % (driver, configs.SCHEDULER_WORKERS, LOAD,
                BOOTS, len(active), BOOTS - len(active),
                len(active) * 60 / span.total_seconds(),
                statistics.median(launched), quantiles[18],

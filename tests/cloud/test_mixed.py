@@ -20,10 +20,6 @@ nothing to boot and waits, and the domain runs, which is what nova's
 ACTIVE means. They take no port: the host has no network agent.
 """
 
-import os
-
-import fixtures
-
 from tests.cloud import base
 from tests.cloud import servers
 from tools.cloud import layout
@@ -31,23 +27,12 @@ from tools.cloud import layout
 
 class MixedCloudTestCase(servers.ServerTestCase):
 
-    def setUp(self):
-        super().setUp()
-        disk = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                            'blank.raw')
-        with open(disk, 'wb') as f:
-            f.truncate(1 << 20)
-        self.blank = disk
-
-    def image(self, name, **properties):
-        argv = ['image', 'create', '--disk-format', 'raw',
-                '--container-format', 'bare', '--file', self.blank]
+    def blank_image(self, name, **properties):
+        argv = ['--disk-format', 'raw', '--container-format', 'bare',
+                '--file', self.blank_disk()]
         for key, value in properties.items():
             argv += ['--property', '%s=%s' % (key, value)]
-        image = self.openstack(*(argv + [self.prefix + name]))['id']
-        self.addCleanup(self.openstack, 'image', 'delete', image,
-                        parse=False)
-        return image
+        return self.image(argv, name)
 
     def boot_portless(self, name, image):
         name = self.prefix + name
@@ -64,7 +49,7 @@ class MixedCloudTestCase(servers.ServerTestCase):
         self.assertEqual({}, servers.leftovers(server['id']))
 
     def test_x86_server_runs_on_the_x86_host(self):
-        server = self.boot_portless('x86', self.image(
+        server = self.boot_portless('x86', self.blank_image(
             'x86', hw_architecture='x86_64'))
         self.assertEqual(layout.X86_COMPUTE, self.host_of(server))
         self.assert_gone_everywhere(server)
@@ -73,7 +58,7 @@ class MixedCloudTestCase(servers.ServerTestCase):
         # nova's emulation feature (COMPUTE_ARCH_X86_64 the prefilter's
         # trait): the PowerKVM filter leaves the request to the other
         # hosts instead of refusing it whole
-        server = self.boot_portless('x86-emulated', self.image(
+        server = self.boot_portless('x86-emulated', self.blank_image(
             'x86-emulated', hw_architecture='x86_64',
             hw_emulation_architecture='x86_64'))
         self.assertEqual(layout.X86_COMPUTE, self.host_of(server))
