@@ -44,6 +44,7 @@ from powerkvm_nova.endianness import evidence
 from powerkvm_nova.endianness import ledger
 from powerkvm_nova.endianness import records
 from powerkvm_nova import exception
+from powerkvm_nova.nova_internals import builds
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
@@ -113,6 +114,10 @@ class EndiannessSteps:
             self._domains, CONF.host, CONF.powerkvm.endianness_policy)
         self._refused_rebuilds = allocation_keeper.AllocationKeeper(
             self.ledger.host)
+        # nova's compute, where the driver runs in one (ComputeVirtAPI)
+        manager = getattr(self.virtapi, '_compute', None)
+        if manager is not None:
+            builds.watch(manager)
 
     def _log_ledger(self):
         try:
@@ -191,27 +196,7 @@ class EndiannessSteps:
                 self.ledger.admit(instance.uuid, endianness)
             except exception.OtherEndianness as e:
                 LOG.warning('%s', e, instance=instance)
-                # An evacuation is not rescheduled: nova's rebuild_instance
-                # takes RescheduledException as a refusal that leaves the
-                # server where and as it was, and any other error as a
-                # failure that puts it in ERROR.
-                if instance.task_state not in task_states.rebuild_states and \
-                        not other_hosts.others_could_take(self.ledger.host,
-                                                          endianness):
-                    # nova would retry, then end with its own fault that
-                    # says nothing of why (it keeps 255 characters)
-                    raise nova_exception.BuildAbortException(
-                        instance_uuid=instance.uuid, reason=(
-                            'PowerKVM host %s runs %s, and no other enabled '
-                            'PowerKVM host can take this %s guest: a host '
-                            'runs guests of one endianness only'
-                            % (e.host, e.held, e.wanted.value)))
-                # a build's refusal, a policy's reschedule (RuleRefusal)
-                if instance.vm_state == vm_states.BUILDING:
-                    raise RuleRefusal(instance_uuid=instance.uuid,
-                                      reason=str(e))
-                raise nova_exception.RescheduledException(
-                    instance_uuid=instance.uuid, reason=str(e))
+                raise self._refusal(instance, e)
         # Recorded once admitted: nova has already set the instance's host
         # to this one, and what other hosts read of this host counts the
         # guests nova lists here by their record (other_hosts.running_on).
@@ -222,6 +207,52 @@ class EndiannessSteps:
             with excutils.save_and_reraise_exception():
                 self.ledger.release(instance.uuid)
         scheduler_notices.took(context, self.ledger.host, instance)
+
+    def _refusal(self, instance, refused):
+        """What tells nova that this host refuses the guest.
+
+        An evacuation is not rescheduled: nova's rebuild_instance takes
+        RescheduledException as a refusal that leaves the server where and
+        as it was, and any other error as a failure that puts it in ERROR.
+        A build is a policy's reschedule (RuleRefusal), unless this host
+        knows no other host will take the guest: then it ends the build
+        with the reason, where nova would retry and end with its own fault
+        that says nothing of why.
+        """
+        uuid = instance.uuid
+        if instance.task_state in task_states.rebuild_states:
+            return nova_exception.RescheduledException(
+                instance_uuid=uuid, reason=str(refused))
+        final = self._final_reason(refused)
+        if final is not None:
+            if builds.end_here():
+                return RuleRefusal(instance_uuid=uuid, reason=final)
+            return nova_exception.BuildAbortException(
+                instance_uuid=uuid, reason=final)
+        if instance.vm_state == vm_states.BUILDING:
+            return RuleRefusal(instance_uuid=uuid, reason=str(refused))
+        return nova_exception.RescheduledException(
+            instance_uuid=uuid, reason=str(refused))
+
+    def _final_reason(self, refused):
+        """Why no host will take the refused guest, or None if one may.
+
+        Said within the 255 characters nova keeps of a fault.
+        """
+        wanted = refused.wanted.value
+        if not other_hosts.others_could_take(self.ledger.host,
+                                             refused.wanted):
+            return ('PowerKVM host %s runs %s, and no other enabled '
+                    'PowerKVM host can take this %s guest: a host runs '
+                    'guests of one endianness only'
+                    % (refused.host, refused.held, wanted))
+        if builds.last_host():
+            return ('PowerKVM host %s runs %s, and nova has no other '
+                    'host left for this %s guest: a host runs guests of '
+                    'one endianness only, and the hosts running %s guests '
+                    'or none are full or outside the request'
+                    % (refused.host, refused.held, wanted, wanted))
+        return None
 
     def _recorded_endianness(self, instance):
         return (records.recorded_endianness(instance) or

@@ -45,6 +45,8 @@ class Hook:
     override: bool = False
     # an attribute every instance of the class gets, not the class itself
     instance: bool = False
+    # parameters the driver reads from nova's call, by name
+    takes: tuple = ()
 
     def owner_and_attribute(self):
         module = importlib.import_module(self.module)
@@ -89,6 +91,9 @@ HOOKS = (
     Hook('nova.exception', 'GroupAffinityViolation',
          'a build the rule refuses is rescheduled as a policy\'s, not '
          'counted as a failed build of the host'),
+    Hook('nova.compute.manager', 'ComputeManager._do_build_and_run_instance',
+         'a build refused on the last host nova has for it ends with the '
+         'rule\'s reason', takes=('filter_properties', 'host_list')),
     Hook('nova.virt.libvirt.utils', 'fetch_image',
          'the download the image safety checks recognise'),
     Hook('nova.objects.request_spec', 'RequestSpec._context',
@@ -130,6 +135,12 @@ def problems(driver_class, hooks=HOOKS):
                                              None) is not None
         if not present:
             found.append('%s: missing (%s)' % (hook.name, hook.why))
+            continue
+        missing = [name for name in hook.takes if name not in
+                   _parameters(getattr(owner, attribute))]
+        if missing:
+            found.append('%s: takes no %s (%s)' % (
+                hook.name, ', '.join(missing), hook.why))
             continue
         if not hook.override:
             continue

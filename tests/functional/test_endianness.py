@@ -325,6 +325,11 @@ class RefusedBuildTestCase(EndiannessTestBase):
         refused = self.boot('be', host='p1', expected_state='ERROR')
         self.assertIn('no other enabled PowerKVM host can take',
                       self.fault_of(refused)['message'])
+        # the host kept the rule: that is no failed build of it
+        stats = self.computes['p1'].manager.rt.stats['p1']
+        self.assertEqual(0, stats.get('failed_builds', 0))
+        self.assertEqual({}, self._get_allocations_by_server_uuid(
+            refused['id']))
 
     def test_a_refusal_is_not_a_failed_build_of_the_host(self):
         # nova counts a RescheduledException as a failed build of the host
@@ -338,6 +343,47 @@ class RefusedBuildTestCase(EndiannessTestBase):
         self.boot('le', host='p2', expected_state='ERROR')
         stats = self.computes['p2'].manager.rt.stats['p2']
         self.assertEqual(0, stats.get('failed_builds', 0))
+
+
+class LastAlternateTestCase(EndiannessTestBase):
+    """The last host nova offers a build refuses it by the rule.
+
+    The request names an availability zone whose hosts all run
+    little-endian guests, so nova's scheduler offers it none but those
+    (its filter is off here: it would say no valid host at once). Each
+    refuses; each still knows a host that could take the guest by what it
+    runs (in another zone), so none is sure on its own.
+    """
+
+    ADDITIONAL_FILTERS = []
+    WEIGHER = False
+
+    def setUp(self):
+        super().setUp()
+        aggregate = self.admin_api.post_aggregate({'aggregate': {
+            'name': 'little', 'availability_zone': 'little'}})
+        for host in ('p1', 'p2'):
+            self.admin_api.add_host_to_aggregate(aggregate['id'], host)
+        self.boot('le', host='p1')
+        self.boot('le', host='p2')
+        self.boot('be', host='p3')
+
+    def test_the_fault_names_the_rule(self):
+        refused = self.boot('be', az='little',
+                            expected_state='ERROR')
+        message = self.fault_of(refused)['message']
+        # not nova's "Exhausted all hosts available for retrying build
+        # failures", which says nothing of why
+        self.assertIn('big-endian', message)
+        self.assertIn('one endianness', message)
+        self.assertEqual({}, self._get_allocations_by_server_uuid(
+            refused['id']))
+
+    def test_the_hosts_keeping_the_rule_failed_no_build(self):
+        self.boot('be', az='little', expected_state='ERROR')
+        for host in ('p1', 'p2'):
+            stats = self.computes[host].manager.rt.stats[host]
+            self.assertEqual(0, stats.get('failed_builds', 0), host)
 
 
 class WeigherTestCase(EndiannessTestBase):

@@ -20,6 +20,7 @@ import contextlib
 import inspect
 from unittest import mock
 
+from nova.compute import manager
 from nova import exception as nova_exception
 from nova import test
 from nova import version
@@ -114,3 +115,19 @@ class NovaHooksTestCase(test.NoDBTestCase):
         self.assertIn('LibvirtDriver._get_guest_cpu_config: nova passes '
                       '(self, flavor, image_meta, guest_cpu_numa_config, '
                       'instance_numa_topology, new_argument)', found[0])
+
+    def test_a_parameter_the_driver_reads_is_gone(self):
+        # nova stops passing a build its alternate hosts
+        def changed(self, context, instance, image, request_spec,
+                    filter_properties, admin_password, injected_files,
+                    requested_networks, security_groups,
+                    block_device_mapping, node=None, limits=None,
+                    accel_uuids=None):
+            pass
+        with mock.patch.object(manager.ComputeManager,
+                               '_do_build_and_run_instance', changed):
+            found = nova_hooks.problems(driver.PowerKVMDriver)
+        self.assertEqual(['ComputeManager._do_build_and_run_instance: takes '
+                          'no host_list (a build refused on the last host '
+                          'nova has for it ends with the rule\'s reason)'],
+                         found)
