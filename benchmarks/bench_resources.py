@@ -14,10 +14,20 @@
 PowerKVMDriver against nova's plain LibvirtDriver on the same host.
 
 nova's fake libvirt (tests/fixtures/power_libvirt.py, an emulated POWER
-host) with N pseries guests defined; each driver's get_available_resource()
-and update_provider_tree() timed in the same run.
+host) with N pseries guests defined and nova's test database holding their
+instances: of each ten, nine run here, active on this host, and one is the
+shut-off domain of a guest deleted while the host was away (reconcile.py,
+leftover_domains, its gone path). Each driver's get_available_resource()
+and update_provider_tree() timed in the same run, twice:
 
-Usage: python benchmarks/bench_resources.py [--guests N] [--json FILE]
+- directly, nova's objects reading the database in process (as before);
+- through the conductor, as a compute pays for it: each query of nova's
+  objects an RPC call to nova-conductor (tests/fixtures/conductor.py),
+  with a stated round trip of --latency-ms (2 ms by default), and each
+  driver's conductor calls per call counted.
+
+Usage: python benchmarks/bench_resources.py [--guests N] [--latency-ms MS]
+                                            [--json FILE]
 """
 
 import os
@@ -32,12 +42,17 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 import tests  # noqa: E402,F401  (nova's concurrency mode, first)
 
 from nova.compute import provider_tree  # noqa: E402
+from nova import context as nova_context  # noqa: E402
+from nova import objects  # noqa: E402
 from nova import test  # noqa: E402
 from nova.virt import fake  # noqa: E402
 from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
 
 from powerkvm_nova.compute import domains  # noqa: E402
 from powerkvm_nova.compute import driver  # noqa: E402
+from powerkvm_nova.endianness import Endianness  # noqa: E402
+from powerkvm_nova.endianness import records  # noqa: E402
+from tests.fixtures import conductor  # noqa: E402
 from tests.fixtures import power_libvirt  # noqa: E402
 
 import common  # noqa: E402
@@ -47,25 +62,31 @@ GUEST = ("<domain type='qemu'><name>g-%(uuid)s</name><uuid>%(uuid)s</uuid>"
          "xmlns:powerkvm='%(ns)s' endianness='little-endian'/></metadata>"
          "<os><type arch='ppc64le' machine='pseries'>hvm</type></os>"
          "<devices/></domain>")
+CALLS = ('get_available_resource', 'update_provider_tree')
+# of each so many guests, one is a domain left by a deleted guest
+LEFT_EVERY = 10
 FIGURES = {}
 
 
 class ResourcesBenchmark(test.TestCase):
 
     GUESTS = 500
+    LATENCY_MS = 2
     REPEAT = 11
 
     def setUp(self):
         super().setUp()
         power_libvirt.use_emulated_host(self)
 
-    def _timed(self, drivers):
+    def _timed(self, drivers, calls=None):
         """Median seconds of each call for each driver.
 
-        Interleaved, so that both see the same machine load.
+        Interleaved, so that both see the same machine load. With calls
+        (a CountingConductor in use), also each driver's conductor calls
+        for each call, the most any run made.
         """
-        runs = {(d, c): [] for d in range(len(drivers))
-                for c in ('get_available_resource', 'update_provider_tree')}
+        runs = {(d, c): [] for d in range(len(drivers)) for c in CALLS}
+        asked = {(d, c): 0 for d in range(len(drivers)) for c in CALLS}
         trees = []
         for drvr in drivers:
             tree = provider_tree.ProviderTree()
@@ -74,52 +95,107 @@ class ResourcesBenchmark(test.TestCase):
         for _ in range(self.REPEAT):
             for i, drvr in enumerate(drivers):
                 node = drvr._host.get_hostname()
-                start = time.perf_counter()
-                drvr.get_available_resource(node)
-                runs[i, 'get_available_resource'].append(
-                    time.perf_counter() - start)
-                start = time.perf_counter()
-                drvr.update_provider_tree(trees[i], node)
-                runs[i, 'update_provider_tree'].append(
-                    time.perf_counter() - start)
-        return [{c: statistics.median(runs[i, c])
-                 for c in ('get_available_resource', 'update_provider_tree')}
-                for i in range(len(drivers))]
+                for call, args in (
+                        ('get_available_resource', (node,)),
+                        ('update_provider_tree', (trees[i], node))):
+                    if calls:
+                        calls.reset()
+                    start = time.perf_counter()
+                    getattr(drvr, call)(*args)
+                    runs[i, call].append(time.perf_counter() - start)
+                    if calls:
+                        asked[i, call] = max(asked[i, call],
+                                             len(calls.calls))
+        return [{c: (statistics.median(runs[i, c]), asked[i, c])
+                 for c in CALLS} for i in range(len(drivers))]
+
+    def _guests(self, host):
+        """The guests' domain XMLs, and which of them are left (deleted).
+
+        The instances are in nova's database, the left ones deleted.
+        """
+        ctxt = nova_context.get_admin_context()
+        guests, left = [], set()
+        for n in range(self.GUESTS):
+            guest = str(uuid.uuid4())
+            guests.append(GUEST % {'uuid': guest, 'ns': domains.NS})
+            # as PowerKVMDriver's spawn leaves them: endianness recorded
+            instance = objects.Instance(
+                ctxt, uuid=guest, host=host, project_id='project',
+                user_id='user', vm_state='active', system_metadata={})
+            records.record(instance, Endianness.LITTLE)
+            instance.create()
+            if n % LEFT_EVERY == LEFT_EVERY - 1:
+                instance.destroy()
+                left.add(guest)
+        return guests, left
+
+    @staticmethod
+    def _figures(base, ours, with_calls=False):
+        figures = {}
+        for call in CALLS:
+            figures[call] = {
+                'libvirt_driver_ms': round(base[call][0] * 1e3, 2),
+                'powerkvm_driver_ms': round(ours[call][0] * 1e3, 2),
+                'ratio': round(ours[call][0] / base[call][0], 3)}
+            if with_calls:
+                figures[call].update(libvirt_driver_calls=base[call][1],
+                                     powerkvm_driver_calls=ours[call][1])
+        return figures
 
     def test_resources(self):
         # each driver has its own fake connection: the same guests on both
-        guests = [GUEST % {'uuid': uuid.uuid4(), 'ns': domains.NS}
-                  for _ in range(self.GUESTS)]
         drivers = (libvirt_driver.LibvirtDriver(fake.FakeVirtAPI(), False),
                    driver.PowerKVMDriver(fake.FakeVirtAPI(), False))
+        plain, power = drivers
+        guests, left = self._guests(power.ledger.host)
         for drvr in drivers:
             conn = drvr._host.get_connection()
             for xml in guests:
-                conn.defineXML(xml)
+                dom = conn.defineXML(xml)
+                if dom.UUIDString() not in left:
+                    dom.create()
             drvr.init_host('compute1')
-        plain, power = drivers
         self.assertEqual(self.GUESTS, sum(power.ledger.counts().values()))
+        # the first report disregards the domains of the deleted guests
+        power.get_available_resource(power._host.get_hostname())
+        self.assertEqual(self.GUESTS - len(left),
+                         sum(power.ledger.counts().values()))
         base, ours = self._timed([plain, power])
-        for call in base:
-            FIGURES[call] = {
-                'libvirt_driver_ms': round(base[call] * 1e3, 2),
-                'powerkvm_driver_ms': round(ours[call] * 1e3, 2),
-                'ratio': round(ours[call] / base[call], 3)}
+        FIGURES.update(self._figures(base, ours))
+        with conductor.CountingConductor(self.LATENCY_MS / 1e3) as calls:
+            base, ours = self._timed([plain, power], calls)
+        FIGURES['through_conductor'] = dict(
+            self._figures(base, ours, with_calls=True),
+            latency_ms=self.LATENCY_MS)
         FIGURES['guests'] = self.GUESTS
+        FIGURES['left_by_deleted_guests'] = len(left)
 
 
 def main():
-    args = common.arguments(__doc__, guests=500)
+    args = common.arguments(__doc__, guests=500, **{'latency-ms': 2})
     ResourcesBenchmark.GUESTS = args.guests
+    ResourcesBenchmark.LATENCY_MS = args.latency_ms
     if not common.run_case(ResourcesBenchmark('test_resources')) or \
             not FIGURES:
         return 1
-    print('guests defined: %d' % FIGURES['guests'])
-    for call in ('get_available_resource', 'update_provider_tree'):
+    print('guests defined: %d, of which %d shut-off domains of deleted '
+          'guests' % (FIGURES['guests'], FIGURES['left_by_deleted_guests']))
+    print('directly:')
+    for call in CALLS:
         f = FIGURES[call]
-        print('%-24s LibvirtDriver %.2f ms, PowerKVMDriver %.2f ms, '
+        print('  %-24s LibvirtDriver %.2f ms, PowerKVMDriver %.2f ms, '
               'ratio %.3f' % (call, f['libvirt_driver_ms'],
                               f['powerkvm_driver_ms'], f['ratio']))
+    through = FIGURES['through_conductor']
+    print('through the conductor, %d ms a call:' % through['latency_ms'])
+    for call in CALLS:
+        f = through[call]
+        print('  %-24s LibvirtDriver %.2f ms (%d calls), PowerKVMDriver '
+              '%.2f ms (%d calls), ratio %.3f' % (
+                  call, f['libvirt_driver_ms'], f['libvirt_driver_calls'],
+                  f['powerkvm_driver_ms'], f['powerkvm_driver_calls'],
+                  f['ratio']))
     return common.save(FIGURES, args.json)
 
 

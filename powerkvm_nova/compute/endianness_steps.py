@@ -114,6 +114,12 @@ class EndiannessSteps:
             self._domains, CONF.host, CONF.powerkvm.endianness_policy)
         self._refused_rebuilds = allocation_keeper.AllocationKeeper(
             self.ledger.host)
+        # what nova's records said of guests here, for good: found with
+        # their endianness recorded (reconcile.listed), found deleted with
+        # their domains left (reconcile.leftover_domains); each periodic
+        # report reads only the guests it has not seen
+        self._recorded_here = set()
+        self._deleted_here = set()
         # nova's compute, where the driver runs in one (ComputeVirtAPI)
         manager = getattr(self.virtapi, '_compute', None)
         if manager is not None:
@@ -149,8 +155,10 @@ class EndiannessSteps:
             self.ledger.end_rebuild(uuid)
         self.ledger.resync()
         shut_off = self._domains.shut_off()
+        here = reconcile.here(self.ledger.host)
         leftovers = reconcile.leftover_domains(
-            self.ledger.host, shut_off) if shut_off else {}
+            self.ledger.host, self._host.get_hostname(), shut_off,
+            here, self._deleted_here) if shut_off else {}
         for uuid in self.ledger.disregard(leftovers):
             LOG.info('PowerKVM: shut-off domain %s is left by a guest %s; '
                      'it does not hold this host to its endianness until '
@@ -158,7 +166,8 @@ class EndiannessSteps:
         holders = self.ledger.holders()
         return records.host_stats(
             holders, self.ledger.policy,
-            reconcile.listed(self.ledger.host, holders))
+            reconcile.listed(self.ledger.host, holders, here,
+                             self._recorded_here))
 
     def _unadmit(self, context, instance):
         """A spawn failed: the guest no longer holds this host.

@@ -54,7 +54,23 @@ def finished_arrivals(host, uuids):
     return over
 
 
-def listed(host, uuids):
+def here(host):
+    """The UUIDs of the guests nova lists on this host, or None: unknown.
+
+    One query of UUIDs alone, whatever the number of guests: what the
+    other readers below would otherwise read whole, instance by instance
+    (an instance's fields and system metadata, serialized both ways of
+    each RPC call to nova-conductor), most reports need only this.
+    """
+    try:
+        return set(objects.InstanceList.get_uuids_by_host(
+            nova_context.get_admin_context(), host))
+    except Exception as e:
+        LOG.warning('PowerKVM: guests of this host unknown (%s)', e)
+        return None
+
+
+def listed(host, uuids, here=None, recorded=None):
     """Of these guests, those nova lists on this host with an endianness.
 
     The schedulers count these from nova's instance records, which follow
@@ -62,20 +78,37 @@ def listed(host, uuids):
     (records.host_stats): it would say a deleted guest's endianness for
     up to one periodic interval. Unknown (the database unreachable): none,
     and the report counts them all.
+
+    :param here: here(host), when known: the guests nova lists elsewhere
+        or nowhere are not read
+    :param recorded: UUIDs found recorded by earlier calls, kept by the
+        caller and updated here: a guest keeps its record for life
+        (records.record only rewrites it), so each is read once
     """
-    if not uuids:
-        return set()
-    ctxt = nova_context.get_admin_context()
-    try:
-        instances = objects.InstanceList.get_by_filters(
-            ctxt, {'uuid': list(uuids), 'host': host, 'deleted': False},
-            expected_attrs=['system_metadata'])
-    except Exception as e:
-        LOG.warning('PowerKVM: guests of this host unknown (%s); it '
-                    'reports every one of them', e)
-        return set()
-    return {i.uuid for i in instances
-            if records.counted_endianness(i) is not None}
+    uuids = set(uuids)
+    if here is not None:
+        uuids &= here
+    known = uuids & recorded if recorded is not None else set()
+    unread = uuids - known
+    found = set()
+    if unread:
+        ctxt = nova_context.get_admin_context()
+        try:
+            instances = objects.InstanceList.get_by_filters(
+                ctxt, {'uuid': list(unread), 'host': host,
+                       'deleted': False},
+                expected_attrs=['system_metadata'])
+        except Exception as e:
+            LOG.warning('PowerKVM: guests of this host unknown (%s); it '
+                        'reports every one of them', e)
+            return set()
+        found = {i.uuid for i in instances
+                 if records.counted_endianness(i) is not None}
+    if recorded is not None:
+        if here is not None:
+            recorded &= here  # forget the guests gone from here
+        recorded |= found
+    return known | found
 
 
 def departed(host, uuids):
@@ -114,32 +147,77 @@ def rebuilds_over(host, uuids):
     return over
 
 
-def leftover_domains(host, uuids):
+def leftover_domains(host, node, uuids, here=None, deleted=None):
     """Shut-off domains of guests no longer this host's: {uuid: why}.
 
     A guest deleted while this host was down, or evacuated from it,
     leaves its domain here until nova's own cleanup. A domain no instance
-    owns (defined by hand) and one whose guest is moving (a resize's
-    source waiting for its confirmation) are still the host's.
+    owns (defined by hand) and one whose guest is moving from or to this
+    host (a resize's source waiting for its confirmation) are still the
+    host's.
 
-    One query for all the domains' instances, whatever their number (a
+    Moving means what nova means by a node's migrations in progress: a
+    migration of the guest whose source or destination is this host and
+    node and which is not over (nova_internals/migrations.py,
+    in_progress_here). A guest
+    gone from here that moves between two other hosts (evacuated, then
+    resized elsewhere) leaves its domain here all the same: nothing of
+    that move will use it, and nova's cleanup of evacuated guests
+    (compute/manager.py, _destroy_evacuated_instances) removes it once
+    back. Any migration of the guest, wherever, would keep such a domain
+    holding this host for as long as the guest moves elsewhere.
+
+    Two queries, whatever the number of domains or of guests gone (a
     compute reads the database through the conductor, one RPC call a
-    query, at every periodic report); the migrations of only the guests
-    gone from here, which nova's cleanup makes few.
+    query, at every periodic report): the domains' instances, and when
+    some of them are gone, the migrations in progress on this node, as
+    many as the host's own moves.
+
+    :param host: the host's name as the driver knows it (nova's service)
+    :param node: its node's name, as nova's resource tracker has it (the
+        libvirt driver's get_available_nodes: the hypervisor's hostname)
+    :param here: here(host), when known: a guest nova lists here is the
+        host's, and its instance is not read
+    :param deleted: UUIDs found deleted by earlier calls, kept by the
+        caller and updated here: a deleted instance stays deleted, and
+        nova deletes its migrations with it, so each is read once, while
+        its domain waits for nova's cleanup (as long as [DEFAULT]
+        running_deleted_instance_poll_interval)
     """
+    if deleted is not None:
+        deleted &= set(uuids)  # forget the domains nova removed
+        known = {uuid: 'deleted' for uuid in uuids if uuid in deleted}
+    else:
+        known = {}
+    uuids = [uuid for uuid in uuids if uuid not in known and
+             (here is None or uuid not in here)]
+    if not uuids:
+        return known
     ctxt = nova_context.get_admin_context(read_deleted='yes')
     instances = _instances(ctxt, uuids)
     if instances is None:
-        return {}
-    left = {}
+        return known
+    gone = {}
     for uuid in uuids:
         why = _gone(instances.get(uuid), host, unknown=None)
-        try:
-            if why and not migrations.in_progress(ctxt, uuid):
-                left[uuid] = why
-        except Exception as e:
-            LOG.warning('PowerKVM: migrations of %s unknown (%s)', uuid, e)
-    return left
+        if why:
+            gone[uuid] = why
+    if deleted is not None:
+        deleted |= {uuid for uuid, why in gone.items() if why == 'deleted'}
+    if not gone:
+        return known
+    try:
+        # read_deleted='no', as the resource tracker asks: nova
+        # soft-deletes a guest's migrations with it (db/main/api.py,
+        # instance_destroy), and a deleted guest moves nowhere
+        moving = migrations.in_progress_here(
+            nova_context.get_admin_context(), host, node)
+    except Exception as e:
+        LOG.warning('PowerKVM: migrations of this host unknown (%s); the '
+                    'domains of guests gone from it still hold it', e)
+        return known
+    return dict(known, **{uuid: why for uuid, why in gone.items()
+                          if uuid not in moving})
 
 
 def _instances(ctxt, uuids):
