@@ -212,10 +212,12 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         self.assertIs(conn, driver._domains._subscribed)
         self.define_by_hand('p3', 'ppc64')
         # Before the host reports it, the scheduler does not know: the host
-        # itself refuses. nova's fault then says only that no host was left
-        # to retry on; the build's events say why.
+        # itself refuses, the only host the request names, so the last
+        # nova has: its fault says why, and so do the build's events.
         first = self.boot('le', host='p3', expected_state='ERROR')
-        self.assertIn('Exhausted all hosts', first['fault']['message'])
+        self.assertIn('PowerKVM host p3 runs 1 big-endian guest, and nova '
+                      'has no other host left for this little-endian guest',
+                      first['fault']['message'])
         action = self.api.get_instance_actions(first['id'])[0]
         events = {e['event']: e for e in self.api.get_instance_action_details(
             first['id'], action['request_id'])['events']}
