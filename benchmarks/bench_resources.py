@@ -30,6 +30,7 @@ Usage: python benchmarks/bench_resources.py [--guests N] [--latency-ms MS]
                                             [--json FILE]
 """
 
+import gc
 import os
 import statistics
 import sys
@@ -72,42 +73,62 @@ class ResourcesBenchmark(test.TestCase):
 
     GUESTS = 500
     LATENCY_MS = 2
-    REPEAT = 11
+    REPEAT = 15
+    BATCH = {'get_available_resource': 1, 'update_provider_tree': 20}
 
     def setUp(self):
         super().setUp()
         power_libvirt.use_emulated_host(self)
 
     def _timed(self, drivers, calls=None):
-        """Median seconds of each call for each driver.
+        """Each driver's median seconds for each call, and the ratio.
 
-        Interleaved, so that both see the same machine load. With calls
-        (a CountingConductor in use), also each driver's conductor calls
-        for each call, the most any run made.
+        Paired: each round times the drivers one after the other (in
+        turn first), and the ratio is the median of the rounds' ratios,
+        so load that comes and goes slows both sides of each pair alike.
+        Python's collector runs before each timing, not during it (as
+        timeit does). update_provider_tree takes milliseconds: timed
+        BATCH calls at a time. With calls (a CountingConductor in use),
+        also each driver's conductor calls for each call, the most any
+        run made.
         """
         runs = {(d, c): [] for d in range(len(drivers)) for c in CALLS}
         asked = {(d, c): 0 for d in range(len(drivers)) for c in CALLS}
-        trees = []
+        args = []
         for drvr in drivers:
+            node = drvr._host.get_hostname()
             tree = provider_tree.ProviderTree()
-            tree.new_root(drvr._host.get_hostname(), str(uuid.uuid4()))
-            trees.append(tree)
-        for _ in range(self.REPEAT):
-            for i, drvr in enumerate(drivers):
-                node = drvr._host.get_hostname()
-                for call, args in (
-                        ('get_available_resource', (node,)),
-                        ('update_provider_tree', (trees[i], node))):
+            tree.new_root(node, str(uuid.uuid4()))
+            args.append({'get_available_resource': (node,),
+                         'update_provider_tree': (tree, node)})
+        for n in range(self.REPEAT):
+            order = list(enumerate(drivers))
+            for i, drvr in order[n % 2:] + order[:n % 2]:
+                for call in CALLS:
+                    batch = self.BATCH[call]
                     if calls:
                         calls.reset()
+                    gc.collect()
+                    gc.disable()
                     start = time.perf_counter()
-                    getattr(drvr, call)(*args)
-                    runs[i, call].append(time.perf_counter() - start)
+                    for _ in range(batch):
+                        getattr(drvr, call)(*args[i][call])
+                    took = time.perf_counter() - start
+                    gc.enable()
+                    runs[i, call].append(took / batch)
                     if calls:
                         asked[i, call] = max(asked[i, call],
-                                             len(calls.calls))
-        return [{c: (statistics.median(runs[i, c]), asked[i, c])
-                 for c in CALLS} for i in range(len(drivers))]
+                                             len(calls.calls) // batch)
+        return {call: {
+            'libvirt_driver_ms': round(
+                statistics.median(runs[0, call]) * 1e3, 2),
+            'powerkvm_driver_ms': round(
+                statistics.median(runs[1, call]) * 1e3, 2),
+            'ratio': round(statistics.median(
+                ours / base for base, ours in zip(runs[0, call],
+                                                  runs[1, call])), 3),
+            'libvirt_driver_calls': asked[0, call],
+            'powerkvm_driver_calls': asked[1, call]} for call in CALLS}
 
     def _guests(self, host):
         """The guests' domain XMLs, and which of them are left (deleted).
@@ -130,19 +151,6 @@ class ResourcesBenchmark(test.TestCase):
                 left.add(guest)
         return guests, left
 
-    @staticmethod
-    def _figures(base, ours, with_calls=False):
-        figures = {}
-        for call in CALLS:
-            figures[call] = {
-                'libvirt_driver_ms': round(base[call][0] * 1e3, 2),
-                'powerkvm_driver_ms': round(ours[call][0] * 1e3, 2),
-                'ratio': round(ours[call][0] / base[call][0], 3)}
-            if with_calls:
-                figures[call].update(libvirt_driver_calls=base[call][1],
-                                     powerkvm_driver_calls=ours[call][1])
-        return figures
-
     def test_resources(self):
         # each driver has its own fake connection: the same guests on both
         drivers = (libvirt_driver.LibvirtDriver(fake.FakeVirtAPI(), False),
@@ -161,13 +169,15 @@ class ResourcesBenchmark(test.TestCase):
         power.get_available_resource(power._host.get_hostname())
         self.assertEqual(self.GUESTS - len(left),
                          sum(power.ledger.counts().values()))
-        base, ours = self._timed([plain, power])
-        FIGURES.update(self._figures(base, ours))
+        FIGURES.update(self._timed([plain, power]))
+        for call in CALLS:
+            # no conductor in the way: nothing to count
+            del FIGURES[call]['libvirt_driver_calls']
+            del FIGURES[call]['powerkvm_driver_calls']
         with conductor.CountingConductor(self.LATENCY_MS / 1e3) as calls:
-            base, ours = self._timed([plain, power], calls)
-        FIGURES['through_conductor'] = dict(
-            self._figures(base, ours, with_calls=True),
-            latency_ms=self.LATENCY_MS)
+            FIGURES['through_conductor'] = dict(
+                self._timed([plain, power], calls),
+                latency_ms=self.LATENCY_MS)
         FIGURES['guests'] = self.GUESTS
         FIGURES['left_by_deleted_guests'] = len(left)
 

@@ -17,6 +17,8 @@ split-core mode cannot change while guests run (the kernel refuses with
 EBUSY), so a restart of nova-compute follows any change.
 """
 
+import copy
+
 import nova.conf
 from nova import exception as nova_exception
 import os_traits
@@ -130,15 +132,13 @@ class CpuSteps:
         return {'vcpus': capacity} if capacity else {}
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
-        super().update_provider_tree(provider_tree, nodename,
-                                     allocations=allocations)
+        capacity = (self._vcpu_capacity() if self.power_host is not None
+                    else None)
+        super().update_provider_tree(
+            _VcpuCapacity(provider_tree, nodename, capacity) if capacity
+            else provider_tree, nodename, allocations=allocations)
         if self.power_host is None:
             return
-        capacity = self._vcpu_capacity()
-        inventory = provider_tree.data(nodename).inventory
-        if capacity and 'VCPU' in inventory:
-            inventory['VCPU'].update(total=capacity, max_unit=capacity)
-            provider_tree.update_inventory(nodename, inventory)
         traits = self.power_host.traits()
         provider_tree.remove_traits(
             nodename, *(cpu_host.all_traits() - traits))
@@ -313,3 +313,35 @@ class CpuSteps:
                               self.power_host)
         except exception.PowerKVMError as e:
             raise nova_exception.MigrationError(reason=str(e))
+
+
+class _VcpuCapacity:
+    """nova's ProviderTree, with this host's VCPU capacity as it is set.
+
+    LibvirtDriver.update_provider_tree counts VCPU as the host's usable
+    CPUs; placement's VCPU total here is the hardware threads the host's
+    mode gives guests (cpu.host.vcpu_capacity). Corrected as the libvirt
+    driver sets the inventory rather than set again after it, the
+    inventory is stored once a report: ProviderTree.update_inventory
+    deep-copies and logs every inventory that changed.
+    """
+
+    def __init__(self, tree, nodename, capacity):
+        self._tree = tree
+        self._nodename = nodename
+        self._capacity = capacity
+
+    def __getattr__(self, name):
+        return getattr(self._tree, name)
+
+    def __deepcopy__(self, memo):
+        # the libvirt driver keeps a copy of the tree it updated
+        # (self.provider_tree): nova's own, not this view of it
+        return copy.deepcopy(self._tree, memo)
+
+    def update_inventory(self, name_or_uuid, inventory, generation=None):
+        if name_or_uuid == self._nodename and 'VCPU' in inventory:
+            inventory['VCPU'].update(total=self._capacity,
+                                     max_unit=self._capacity)
+        return self._tree.update_inventory(name_or_uuid, inventory,
+                                           generation=generation)
