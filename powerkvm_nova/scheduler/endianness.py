@@ -315,7 +315,11 @@ def running(host_state, excluding=None):
     :param excluding: a guest of the host not to count (a rebuild's own)
     """
     cell = getattr(host_state, 'cell_uuid', None)
-    others = {u: _image_of(i) for u, i in (host_state.instances or {}).items()
+    # Copied in one step before it is read: nova's HostManager adds to this
+    # dict from the thread of another compute's notice meanwhile
+    # (update_instance_info), and iterating it then would fail the request.
+    instances = (host_state.instances or {}).copy()
+    others = {u: _image_of(i) for u, i in instances.items()
               if u != excluding}
     by_others = _instances(cell, others) if others else set()
     # A compute of an earlier release reports every guest, the rebuilt one

@@ -44,6 +44,24 @@ class RunningTestCase(test.NoDBTestCase):
         state.stats = stats
         return state
 
+    def test_instances_changing_meanwhile(self):
+        # nova's HostManager.update_instance_info adds to a host's
+        # instances dict (shared with its HostState) from the RPC thread
+        # of another compute's notice while a request is filtered and
+        # weighed: iterating it then raises 'dictionary changed size
+        # during iteration', failing the whole request. A copy of a dict
+        # is taken in one step under the GIL.
+        class Changing(dict):
+            def _changed(self, *args):
+                self['le1'] = None
+                raise RuntimeError('dictionary changed size during '
+                                   'iteration')
+            # iterating its views; dict's own copy does not use them
+            items = keys = values = _changed
+        state = self.host([], powerkvm_endianness_unlisted='')
+        state.instances = Changing(be1=None)
+        self.assertEqual({BE}, scheduler_endianness.running(state))
+
     def test_guests_nova_lists_and_the_unlisted_stat(self):
         # the report is older than the delete of a little-endian guest
         state = self.host(['be1'], powerkvm_endianness='little-endian',
