@@ -19,6 +19,7 @@ EBUSY), so a restart of nova-compute follows any change.
 
 import copy
 
+from nova.compute import provider_tree as nova_provider_tree
 import nova.conf
 from nova import exception as nova_exception
 import os_traits
@@ -38,6 +39,8 @@ CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
 
 POWER_ARCH_TRAITS = (os_traits.HW_ARCH_PPC64, os_traits.HW_ARCH_PPC64LE)
+# every trait a host may report of its POWER CPU: the ones the driver manages
+_POWER_TRAITS = frozenset(cpu_host.all_traits())
 
 
 class CpuSteps:
@@ -132,17 +135,12 @@ class CpuSteps:
         return {'vcpus': capacity} if capacity else {}
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
-        capacity = (self._vcpu_capacity() if self.power_host is not None
-                    else None)
-        super().update_provider_tree(
-            _VcpuCapacity(provider_tree, nodename, capacity) if capacity
-            else provider_tree, nodename, allocations=allocations)
-        if self.power_host is None:
-            return
-        traits = self.power_host.traits()
-        provider_tree.remove_traits(
-            nodename, *(cpu_host.all_traits() - traits))
-        provider_tree.add_traits(nodename, *traits)
+        if self.power_host is not None:
+            provider_tree = _PowerProvider(
+                provider_tree, nodename, self._vcpu_capacity(),
+                self.power_host.traits())
+        super().update_provider_tree(provider_tree, nodename,
+                                     allocations=allocations)
 
     def _get_cpu_traits(self):
         traits = super()._get_cpu_traits()
@@ -315,24 +313,29 @@ class CpuSteps:
             raise nova_exception.MigrationError(reason=str(e))
 
 
-class _VcpuCapacity:
-    """nova's ProviderTree, with this host's VCPU capacity as it is set.
+class _PowerProvider(nova_provider_tree.ProviderTree):
+    """nova's ProviderTree, with this host's POWER capacity and traits.
 
     LibvirtDriver.update_provider_tree counts VCPU as the host's usable
     CPUs; placement's VCPU total here is the hardware threads the host's
-    mode gives guests (cpu.host.vcpu_capacity). Corrected as the libvirt
-    driver sets the inventory rather than set again after it, the
-    inventory is stored once a report: ProviderTree.update_inventory
-    deep-copies and logs every inventory that changed.
+    mode gives guests (cpu.host.vcpu_capacity). And the host's POWER
+    traits (cpu.host.traits) join those the libvirt driver sets, the
+    others the driver manages leave. Done as the libvirt driver sets
+    them, rather than set again after it, the inventory and traits are
+    stored once a report: ProviderTree.update_inventory deep-copies and
+    logs every inventory that changed, and each change takes its lock.
+
+    A view, not a copy: it holds nova's tree's own lock and providers
+    (the attributes ProviderTree sets, in its __init__ alone), so every
+    update through it is the tree's.
     """
 
-    def __init__(self, tree, nodename, capacity):
+    def __init__(self, tree, nodename, capacity, traits):
+        self.__dict__.update(vars(tree))
         self._tree = tree
         self._nodename = nodename
         self._capacity = capacity
-
-    def __getattr__(self, name):
-        return getattr(self._tree, name)
+        self._traits = traits
 
     def __deepcopy__(self, memo):
         # the libvirt driver keeps a copy of the tree it updated
@@ -340,8 +343,20 @@ class _VcpuCapacity:
         return copy.deepcopy(self._tree, memo)
 
     def update_inventory(self, name_or_uuid, inventory, generation=None):
-        if name_or_uuid == self._nodename and 'VCPU' in inventory:
+        if (name_or_uuid == self._nodename and self._capacity and
+                'VCPU' in inventory):
             inventory['VCPU'].update(total=self._capacity,
                                      max_unit=self._capacity)
-        return self._tree.update_inventory(name_or_uuid, inventory,
-                                           generation=generation)
+        return super().update_inventory(name_or_uuid, inventory,
+                                        generation=generation)
+
+    def add_traits(self, name_or_uuid, *traits):
+        if name_or_uuid == self._nodename:
+            traits += tuple(self._traits)
+        return super().add_traits(name_or_uuid, *traits)
+
+    def remove_traits(self, name_or_uuid, *traits):
+        if name_or_uuid == self._nodename:
+            traits = tuple(t for t in traits if t not in self._traits) + \
+                tuple(_POWER_TRAITS - self._traits)
+        return super().remove_traits(name_or_uuid, *traits)

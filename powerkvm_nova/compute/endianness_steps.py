@@ -117,9 +117,11 @@ class EndiannessSteps:
         # what nova's records said of guests here, for good: found with
         # their endianness recorded (reconcile.listed), found deleted with
         # their domains left (reconcile.leftover_domains); each periodic
-        # report reads only the guests it has not seen
+        # report reads only the guests it has not seen, and which guests
+        # nova lists here every few reports (reconcile.Listing)
         self._recorded_here = set()
         self._deleted_here = set()
+        self._listing = reconcile.Listing(self.ledger.host)
         # nova's compute, where the driver runs in one (ComputeVirtAPI)
         manager = getattr(self.virtapi, '_compute', None)
         if manager is not None:
@@ -155,7 +157,7 @@ class EndiannessSteps:
             self.ledger.end_rebuild(uuid)
         self.ledger.resync()
         shut_off = self._domains.shut_off()
-        here = reconcile.here(self.ledger.host)
+        here = self._listing.current()
         leftovers = reconcile.leftover_domains(
             self.ledger.host, self._host.get_hostname(), shut_off,
             here, self._deleted_here) if shut_off else {}
@@ -215,6 +217,7 @@ class EndiannessSteps:
         except Exception:
             with excutils.save_and_reraise_exception():
                 self.ledger.release(instance.uuid)
+        self._listing.admitted(instance.uuid)
         scheduler_notices.took(context, self.ledger.host, instance)
 
     def _refusal(self, instance, refused):

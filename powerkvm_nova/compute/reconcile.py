@@ -70,6 +70,35 @@ def here(host):
         return None
 
 
+class Listing:
+    """The UUIDs nova lists on this host (here()), read every REFRESH reports.
+
+    A report asks it instead of the database. Between reads, the guests
+    this host admits are added (nova sets a guest's host before its
+    spawn); a guest nova unlists behind the host's back (deleted or
+    evacuated while its compute was seen down) is known at the next read,
+    within REFRESH of nova's update_resources_interval (60 s by default).
+    """
+
+    REFRESH = 10
+
+    def __init__(self, host):
+        self.host = host
+        self._uuids = None
+        self._age = 0
+
+    def current(self):
+        """The listing, read again when it is REFRESH reports old."""
+        if self._uuids is None or self._age >= self.REFRESH:
+            self._uuids, self._age = here(self.host), 0
+        self._age += 1
+        return self._uuids
+
+    def admitted(self, uuid):
+        if self._uuids is not None:
+            self._uuids.add(uuid)
+
+
 def listed(host, uuids, here=None, recorded=None):
     """Of these guests, those nova lists on this host with an endianness.
 
