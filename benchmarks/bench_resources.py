@@ -40,6 +40,11 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
+# nova-compute's concurrency mode in nova 34 (2026.2): native threads by
+# default (doc/source/admin/concurrency.rst, "Nova service concurrency");
+# set before nova is imported.
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+
 import tests  # noqa: E402,F401  (nova's concurrency mode, first)
 
 from nova.compute import provider_tree  # noqa: E402
