@@ -157,7 +157,7 @@ class EndiannessSteps:
             self.ledger.end_rebuild(uuid)
         self.ledger.resync()
         shut_off = self._domains.shut_off()
-        here = self._listing.current()
+        here = self._listing.current(shut_off)
         leftovers = reconcile.leftover_domains(
             self.ledger.host, self._host.get_hostname(), shut_off,
             here, self._deleted_here) if shut_off else {}

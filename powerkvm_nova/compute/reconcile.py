@@ -71,13 +71,17 @@ def here(host):
 
 
 class Listing:
-    """The UUIDs nova lists on this host (here()), read every REFRESH reports.
+    """The UUIDs nova lists on this host (here()), read when it matters.
 
-    A report asks it instead of the database. Between reads, the guests
-    this host admits are added (nova sets a guest's host before its
-    spawn); a guest nova unlists behind the host's back (deleted or
-    evacuated while its compute was seen down) is known at the next read,
-    within REFRESH of nova's update_resources_interval (60 s by default).
+    A report asks it instead of the database. It is read again when one
+    of the host's own guests is shut off: nova may unlist a stopped guest
+    behind the host's back (deleted or evacuated while its compute was
+    seen down), and its domain must stop holding the host at the next
+    report (leftover_domains). Otherwise it is read every REFRESH
+    reports (nova's update_resources_interval, 60 s by default), and the
+    guests this host admits meanwhile are added (nova sets a guest's host
+    before its spawn): a running guest's record only decides which report
+    stat counts it (listed).
     """
 
     REFRESH = 10
@@ -87,9 +91,13 @@ class Listing:
         self._uuids = None
         self._age = 0
 
-    def current(self):
-        """The listing, read again when it is REFRESH reports old."""
-        if self._uuids is None or self._age >= self.REFRESH:
+    def current(self, shut_off=()):
+        """The listing, read again when stale for these shut-off domains.
+
+        :param shut_off: UUIDs of the host's shut-off domains
+        """
+        if (self._uuids is None or self._age >= self.REFRESH or
+                not self._uuids.isdisjoint(shut_off)):
             self._uuids, self._age = here(self.host), 0
         self._age += 1
         return self._uuids
