@@ -30,13 +30,7 @@ import functools
 import inspect
 import threading
 
-from oslo_log import log as logging
-
-LOG = logging.getLogger(__name__)
-
-# nova's result of a policy's reschedule with retries off
-# (nova/compute/build_results.py)
-_FAILED_BY_POLICY = 'failed_by_policy'
+from nova.compute import build_results
 
 _build = threading.local()
 
@@ -59,14 +53,14 @@ def watch(manager):
         finally:
             ended_here, _build.ended_here = _build.ended_here, False
             _build.call = None
-        if ended_here and result == _FAILED_BY_POLICY:
+        # a policy's reschedule with retries off
+        if ended_here and result == build_results.FAILED_BY_POLICY:
             # nova keeps the placement allocation of a build that ends
             # this way (ComputeManager.build_and_run_instance deletes it
             # only for a failed build); the server is on no host
-            context, instance = call.arguments['context'], call.arguments[
-                'instance']
             manager.reportclient.delete_allocation_for_instance(
-                context, instance.uuid, force=True)
+                call.arguments['context'], call.arguments['instance'].uuid,
+                force=True)
         return result
 
     manager._do_build_and_run_instance = keeping_the_build
