@@ -29,6 +29,7 @@ from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.tests.functional.libvirt import base
 from nova.virt.libvirt import host as libvirt_host
 
+from tests.fixtures import cell_lock
 from tests.fixtures import images
 from tests.fixtures import power_libvirt
 
@@ -52,6 +53,8 @@ class PowerKVMTestBase(base.ServersTestBase):
         # nova's wheel installs its paste config under sys.prefix.
         self.flags(api_paste_config=os.path.join(
             sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
+        # before nova's harness makes its CellDatabases
+        self.useFixture(cell_lock.CellLock())
         super().setUp()
         # A POWER host's own view of itself (nova asks os.uname()).
         self.libvirt.mock_uname.return_value = fakelibvirt.os_uname(

@@ -423,12 +423,8 @@ class BurstTestCase(EndiannessTestBase):
     BOOTS = 100
     SETTLE_TIMEOUT = 900
     # Casts stay casts, as in a cloud: the test waits for every server
-    # through the API. With nova's CastAsCallFixture each conductor waits
-    # for a compute's build_and_run_instance inside obj_target_cell,
-    # holding a read lock of nova's CellDatabases fixture; under load a
-    # writer queues behind those readers and every new reader behind the
-    # writer (fasteners prefers writers), and all wait at 0 % CPU for 60 s
-    # RPC timeouts, again and again: nova's test harness, not the driver.
+    # through the API, not with each request held until its build ends
+    # (nova's CastAsCallFixture).
     CAST_AS_CALL = False
     # setUp, the burst and the settling (SETTLE_TIMEOUT) on a loaded
     # 2-core machine: OS_TEST_TIMEOUT x 4

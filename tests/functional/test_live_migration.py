@@ -246,12 +246,7 @@ class RollbackTestCase(LiveMigrationTestBase):
 class ConcurrentMovesTestCase(LiveMigrationTestBase):
     """Migrations and boots of the other endianness at once."""
 
-    # Casts stay casts, as in a cloud (the test waits through the API):
-    # with nova's CastAsCallFixture a conductor waits for a compute inside
-    # obj_target_cell, holding a read lock of nova's CellDatabases
-    # fixture, and a concurrent conductor's write lock then queues every
-    # other reader, the scheduler's too: nova's test harness deadlocked
-    # once in CI in threading mode (see BurstTestCase).
+    # Casts stay casts, as in a cloud: the test waits through the API.
     CAST_AS_CALL = False
 
     POWER = {'p8-1': (power_libvirt.POWER8, 1),
