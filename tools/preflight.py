@@ -35,8 +35,9 @@ class Need:
 
 
 # Measured on a fresh clone after "tools/dev test": its tox environments
-# take 2.1 GiB, the package cache and test guest 1.4 GiB, the images under
-# test and the test bed's hosts up to 1 GiB more; with room to spare. The
+# take 2.1 GiB, the package cache and test guest 1.4 GiB, the big-endian
+# guest's kernel tree 1.5 GiB while it compiles (then 25 MiB), the images
+# under test and the test bed's hosts up to 1 GiB more; with room to spare. The
 # demo builds one environment. nova's services run in one process (about
 # 1 GiB); QEMU guests take their memory as they touch it, which the demo's
 # tiny guests barely do, and the hypervisor tier runs a few at once.

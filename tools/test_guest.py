@@ -10,14 +10,20 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Where tools/build-test-guest.sh leaves the test guest (its OUTDIR).
+"""Where the test guests' build scripts leave them (their OUTDIR).
 
-The hypervisor tier boots it from here and the cloud uploads it to glance:
-one place says where, as the script does ($POWERKVM_GUEST_DIR, else the
-user's cache).
+The hypervisor tier boots them from here and the cloud uploads them to
+glance: one place says where, as the scripts do ($POWERKVM_GUEST_DIR and
+$POWERKVM_BE_GUEST_DIR, else the user's cache).
 """
 
 import os
 
 DIR = os.environ.get('POWERKVM_GUEST_DIR') or os.path.expanduser(
     '~/.cache/powerkvm-nova/guest')
+# the big-endian one, tools/build-be-guest.sh
+BE_DIR = os.environ.get('POWERKVM_BE_GUEST_DIR') or os.path.expanduser(
+    '~/.cache/powerkvm-nova/be-guest')
+# what each one's console says it is (tools/be_guest/init.c)
+BE_LINES = ('POWERKVM-GUEST-UNAME ppc64',
+            'POWERKVM-GUEST-BYTEORDER big-endian')

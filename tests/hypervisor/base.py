@@ -41,6 +41,7 @@ import os_vif
 from oslo_utils import uuidutils
 import psutil
 
+from tests.fixtures import cell_lock
 from tests.fixtures import images
 from tools import test_guest
 
@@ -53,7 +54,12 @@ NAME_PREFIX = 'pkvmtest-'
 # How long nova waits for a guest to power itself off before it destroys
 # the domain. The firmware-only BE guests never do: a stop waits this out.
 SHUTDOWN_TIMEOUT = 3
+# ... and in a test of a clean stop: the Linux test guests power off in
+# under a second of their own time, far within this, and nova's test API
+# waits for the stop it casts (under the RPC timeout).
+CLEAN_SHUTDOWN_TIMEOUT = 30
 GUEST_DIR = test_guest.DIR
+BE_GUEST_DIR = test_guest.BE_DIR
 FIGURES = os.environ.get('POWERKVM_FIGURES',
                          os.path.join(tempfile.gettempdir(),
                                       'powerkvm-hypervisor-figures.txt'))
@@ -150,16 +156,20 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
         self.flags(api_paste_config=os.path.join(
             sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
         os_vif.initialize()
+        # before nova's harness makes its CellDatabases
+        self.useFixture(cell_lock.CellLock())
         super().setUp()
         self.ctxt = nova_context.get_admin_context()
         self.addCleanup(self.conn.close)
 
     def _check_prerequisites(self):
-        for name in ('vmlinux', 'initramfs.cpio.gz', 'disk.raw'):
-            path = os.path.join(GUEST_DIR, name)
-            if not os.path.exists(path):
-                self.fail('%s is missing: run tools/build-test-guest.sh %s'
-                          % (path, GUEST_DIR))
+        for script, where in (('build-test-guest.sh', GUEST_DIR),
+                              ('build-be-guest.sh', BE_GUEST_DIR)):
+            for name in ('vmlinux', 'initramfs.cpio.gz', 'disk.raw'):
+                path = os.path.join(where, name)
+                if not os.path.exists(path):
+                    self.fail('%s is missing: run tools/%s %s'
+                              % (path, script, where))
         try:
             libvirt.open(URI).close()
         except libvirt.libvirtError as e:
@@ -234,11 +244,54 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
                            hw_architecture='ppc64le', kernel_id=kernel,
                            ramdisk_id=ramdisk)
 
+    def big_endian_linux_image(self, labelled=True):
+        """The big-endian Linux test guest, booted directly.
+
+        :param labelled: whether the disk image says hw_architecture=ppc64;
+            unlabelled, its kernel's ELF header is the only evidence
+        """
+        kernel = self._image('ppc64-vmlinux', 'aki',
+                             os.path.join(BE_GUEST_DIR, 'vmlinux'))
+        ramdisk = self._image('ppc64-initramfs', 'ari',
+                              os.path.join(BE_GUEST_DIR, 'initramfs.cpio.gz'))
+        labels = {'hw_architecture': 'ppc64'} if labelled else {}
+        return self._image('ppc64-linux', 'raw',
+                           os.path.join(BE_GUEST_DIR, 'disk.raw'),
+                           kernel_id=kernel, ramdisk_id=ramdisk, **labels)
+
     def big_endian_image(self):
         """A blank disk: the BE guest runs SLOF firmware and stays there."""
         return self._image('ppc64-blank', 'raw',
                            os.path.join(GUEST_DIR, 'disk.raw'),
                            hw_architecture='ppc64')
+
+    def keep_uploaded_images(self):
+        """Keep what a snapshot uploads, as an image service does.
+
+        nova's glance fixture drops uploaded data; a boot of the snapshot
+        must run what the snapshot took.
+        """
+        update = self.glance.update
+
+        def keeping(context, image_id, metadata, data=None, **kw):
+            if data is not None:
+                self.glance._imagedata[image_id] = data.read()
+            return update(context, image_id, metadata, **kw)
+        self.useFixture(fixtures.MockPatchObject(
+            self.glance, 'update', side_effect=keeping))
+
+    def snapshot(self, server, name):
+        """The id of the server's snapshot, once nova has uploaded it."""
+        image_id = self.api.post_server_action(
+            server['id'], {'createImage': {'name': name}})['image_id']
+        # done when the server's task (image_snapshot, image_uploading) is
+        deadline = time.monotonic() + self.BOOT_TIMEOUT
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            if self.api.get_server(server['id'])[
+                    'OS-EXT-STS:task_state'] is None:
+                return image_id
+        self.fail('snapshot %s never finished' % image_id)
 
     # -- guests -----------------------------------------------------------
 

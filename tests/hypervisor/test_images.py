@@ -17,7 +17,6 @@ import collections
 import json
 import os
 import subprocess
-import time
 
 import fixtures
 
@@ -178,21 +177,12 @@ class ImagesTestCase(base.RealHypervisorTestBase):
     # -- snapshots ----------------------------------------------------------
 
     def test_snapshot_carries_endianness(self):
-        # nova's glance fixture drops uploaded data; an image service keeps
-        # it, and the snapshot's is what the second boot runs.
-        update = self.glance.update
-
-        def keeping(context, image_id, metadata, data=None, **kw):
-            if data is not None:
-                self.glance._imagedata[image_id] = data.read()
-            return update(context, image_id, metadata, **kw)
-        self.useFixture(fixtures.MockPatchObject(
-            self.glance, 'update', side_effect=keeping))
+        self.keep_uploaded_images()
         # known only by os_distro (and its kernel's ELF header)
         image = self.linux_qcow2_image(os_distro='debian')
         server = self.boot(image)
         self.wait_for_console(server, 'POWERKVM-GUEST-READY')
-        snapshot_id = self._create_image(server, 'snap')
+        snapshot_id = self.snapshot(server, 'snap')
         snapshot = self.glance.show(None, snapshot_id)
         self.assertEqual('qcow2', snapshot['disk_format'])
         self.assertEqual('ppc64le',
@@ -207,15 +197,3 @@ class ImagesTestCase(base.RealHypervisorTestBase):
         self.wait_for_console(again, 'POWERKVM-GUEST-READY')
         self._delete_server(again)
         self.assert_nothing_left(again)
-
-    def _create_image(self, server, name):
-        image_id = self.api.post_server_action(
-            server['id'], {'createImage': {'name': name}})['image_id']
-        # done when the server's task (image_snapshot, image_uploading) is
-        deadline = time.monotonic() + self.BOOT_TIMEOUT
-        while time.monotonic() < deadline:
-            time.sleep(1)
-            if self.api.get_server(server['id'])[
-                    'OS-EXT-STS:task_state'] is None:
-                return image_id
-        self.fail('snapshot %s never finished' % image_id)

@@ -12,14 +12,15 @@
 
 """Live migration through nova and PowerKVMDriver between two real hosts.
 
-A running little-endian Linux guest moves from one libvirt host to the other
-(tools/testbed.py) through nova's API, and goes on running: its console
-keeps counting and it does not boot again. The destination's libvirtd
-killed mid-migration leaves the guest running on its source and nothing on
-the destination.
+A running Linux guest, little- or big-endian, moves from one libvirt host
+to the other (tools/testbed.py) through nova's API, and goes on running:
+its console keeps counting and it does not boot again. The destination's
+libvirtd killed mid-migration leaves the guest running on its source and
+nothing on the destination.
 """
 
 from powerkvm_nova.endianness import Endianness
+from tests.hypervisor import base
 from tests.hypervisor import two_hosts
 
 SOURCE, DEST = two_hosts.SOURCE, two_hosts.DEST
@@ -46,6 +47,21 @@ class LiveMigrationTestCase(two_hosts.TwoHostTestBase):
         self.record_migration('live migration', took, job)
         print('migrated in %.1f s; guest uptime %.1f s before, %.1f s after'
               % (took, before, after))
+
+    def test_big_endian_guest_moves_and_keeps_running(self):
+        server, before = self.boot_running_guest(
+            self.big_endian_linux_image())
+        self.assertIn('POWERKVM-GUEST-BYTEORDER big-endian',
+                      self.console(server))
+        took = self.live_migrate_and_wait(server, DEST)
+        job = self.assert_moved(server)
+        self.assert_ledgers({SOURCE: None, DEST: Endianness.BIG})
+        # the guest that booted big-endian on the source answers, later on
+        after = self.assert_alive_on(DEST, server, before)
+        self.record_migration('BE guest live migration', took, job)
+        base.record_figure(
+            'BE guest: uptime (s) before / after live migration',
+            '%.1f / %.1f' % (before, after))
 
     def test_destination_libvirtd_killed_mid_migration(self):
         server, _ = self.boot_running_guest()

@@ -81,14 +81,15 @@ class TwoHostTestBase(base.RealHypervisorTestBase):
 
     # -- guests on the hosts ----------------------------------------------
 
-    def boot_running_guest(self):
-        """A little-endian Linux guest on SOURCE, answering on its console.
+    def boot_running_guest(self, image=None):
+        """A Linux guest on SOURCE, answering on its console.
 
+        :param image: the image, by default the little-endian guest's
         :returns: the server, and the guest's uptime when it answered
         """
         server = self._create_server(
-            image_uuid=self.little_endian_linux_image(), networks='none',
-            host=SOURCE)
+            image_uuid=image or self.little_endian_linux_image(),
+            networks='none', host=SOURCE)
         self.wait_for_console(server, 'POWERKVM-GUEST-READY')
         return server, self.uptime(SOURCE, server)
 
