@@ -165,6 +165,14 @@ class ServerTestCase(base.CloudTestCase):
         with contextlib.closing(libvirt.open(hosts.uri(host))) as conn:
             return guest_console.ping(conn.lookupByUUIDString(server['id']))
 
+    def host_console_log(self, server):
+        """The guest's console log file on its host, as the host has it."""
+        path = os.path.join(
+            computes.attach().host_instances_dir(self.host_of(server)),
+            server['id'], 'console.log')
+        with open(path, errors='replace') as log:
+            return log.read()
+
     def wait_for_image(self, image_id, timeout=base.BOOT_TIMEOUT):
         """'image show' once the image is active."""
         self.poll(lambda: self.conn.image.get_image(image_id).status ==

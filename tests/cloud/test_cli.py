@@ -12,9 +12,12 @@
 
 """The cloud through the openstack CLI: hosts, flavors, images, servers."""
 
+import time
+
 from tests.cloud import base
 from tests.cloud import servers
 from tools.cloud import layout
+from tools import test_guest
 
 # layout.COMPUTES: two POWER8 (one split-core 4) and a POWER9, 2 cores each
 P8, P8_SPLIT, P9 = 'pkvm-p8', 'pkvm-p8s', 'pkvm-p9'
@@ -102,10 +105,53 @@ class ServersTestCase(servers.ServerTestCase):
         be = self.create_server('be', 'be')
         self.assertNotEqual(self.host_of(le), self.host_of(be))
         self.wait_for_console(le, servers.BOOTED)
+        for line in test_guest.BE_LINES:
+            self.wait_for_console(be, line)
         # each on pkvm-net: ports bound and plugged by its host's agent
-        # (nova waited for network-vif-plugged), the LE guest answering
-        self.assert_wired(be)
+        # (nova waited for network-vif-plugged), each guest answering
         self.assert_answers_on_its_network(le)
+        self.assert_answers_on_its_network(be)
+
+    def test_big_endian_guest_moves_and_stops_cleanly(self):
+        server = self.create_server('be-life', 'be', host=P9)
+        log = ''
+        for line in test_guest.BE_LINES:
+            log = self.wait_for_console(server, line)
+        base.record_figure('cloud: BE guest console', '; '.join(
+            line.strip() for line in log.splitlines()
+            if line.startswith(('POWERKVM-GUEST-UNAME',
+                                'POWERKVM-GUEST-BYTEORDER'))))
+        self.assert_answers_on_its_network(server)
+        before = self.uptime(server)
+
+        # live migration, POWER9 to POWER8, with block migration
+        self.openstack('--os-compute-api-version', HOST_VERSION, 'server',
+                       'migrate', '--live-migration', '--host', P8,
+                       '--block-migration', '--wait', server['id'],
+                       parse=False, timeout=2 * base.BOOT_TIMEOUT)
+        live = self.wait_for_server(server['id'])
+        self.assertEqual(P8, self.host_of(live))
+        after = self.uptime(live)
+        self.assertGreater(after, before)
+        # neutron may leave the port DOWN (see test_lifecycle_through_the_cli)
+        self.assert_answers_on_its_network(live, statuses=('ACTIVE', 'DOWN'),
+                                           booted_here=False)
+        base.record_figure('cloud: BE guest uptime (s) before / after '
+                           'live migration', '%.1f / %.1f' % (before, after))
+
+        # nova asks the guest to power off (EPOW) and it does at once,
+        # well before nova's shutdown_timeout (60 s) would pull the plug
+        stopping = time.monotonic()
+        self.openstack('server', 'stop', server['id'], parse=False)
+        self.wait_for_server(server['id'], ('SHUTOFF',))
+        stopped = time.monotonic() - stopping
+        # nova shows no console of a stopped guest: its host keeps the log
+        self.assertIn('POWERKVM-GUEST-POWEROFF', self.host_console_log(live))
+        base.record_figure('cloud: BE guest server stop to SHUTOFF (s)',
+                           '%.1f' % stopped)
+        self.openstack('server', 'delete', '--wait', server['id'],
+                       parse=False)
+        self.assertEqual({}, servers.leftovers(server['id']))
 
     def test_a_server_no_host_can_take_ends_in_error_naming_why(self):
         # made together, their boots overlap

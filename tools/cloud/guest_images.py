@@ -12,9 +12,9 @@
 
 """The test guests, public in the cloud's image service, uploaded once.
 
-The little-endian Linux test guest (tools/build-test-guest.sh) and, for
-big-endian, a blank disk declared ppc64: it boots SLOF firmware and stays
-there, which is all a host's endianness needs of it.
+The little-endian Linux test guest (tools/build-test-guest.sh) and the
+big-endian one (tools/build-be-guest.sh), each a kernel, an initramfs and a
+disk the guest writes its boot count to.
 """
 
 import os
@@ -22,31 +22,31 @@ import os
 from tools.cloud import control
 from tools import test_guest
 
-LE = 'pkvm-ppc64el-linux'
-BE = 'pkvm-ppc64-blank'
+# name: (the build's OUTDIR, hw_architecture)
+GUESTS = {'le': ('pkvm-ppc64el-linux', test_guest.DIR, 'ppc64le'),
+          'be': ('pkvm-ppc64-linux', test_guest.BE_DIR, 'ppc64')}
 
 
 def ensure():
     """{'le': image id, 'be': image id}, uploading what the cloud lacks."""
     cloud = control.connection()
     known = {i.name: i.id for i in cloud.image.images()}
-    if LE not in known:
-        kernel = _upload(cloud, 'pkvm-ppc64el-vmlinux', 'vmlinux', 'aki')
-        ramdisk = _upload(cloud, 'pkvm-ppc64el-initramfs',
-                          'initramfs.cpio.gz', 'ari')
-        known[LE] = _upload(cloud, LE, 'disk.raw', 'raw',
-                            hw_architecture='ppc64le', kernel_id=kernel,
-                            ramdisk_id=ramdisk)
-    if BE not in known:
-        known[BE] = _upload(cloud, BE, 'disk.raw', 'raw',
-                            hw_architecture='ppc64')
-    return {'le': known[LE], 'be': known[BE]}
+    for name, where, arch in GUESTS.values():
+        if name not in known:
+            kernel = _upload(cloud, name + '-vmlinux', where, 'vmlinux',
+                             'aki')
+            ramdisk = _upload(cloud, name + '-initramfs', where,
+                              'initramfs.cpio.gz', 'ari')
+            known[name] = _upload(cloud, name, where, 'disk.raw', 'raw',
+                                  hw_architecture=arch, kernel_id=kernel,
+                                  ramdisk_id=ramdisk)
+    return {key: known[name] for key, (name, _, _) in GUESTS.items()}
 
 
-def _upload(cloud, name, file_name, disk_format, **properties):
+def _upload(cloud, name, where, file_name, disk_format, **properties):
     container = disk_format if disk_format in ('aki', 'ari') else 'bare'
     image = cloud.create_image(
-        name, filename=os.path.join(test_guest.DIR, file_name),
+        name, filename=os.path.join(where, file_name),
         disk_format=disk_format, container_format=container, wait=True,
         disable_vendor_agent=False, meta=properties,
         # every project boots them (tempest's own, made for its tests)
