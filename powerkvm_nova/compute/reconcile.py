@@ -204,11 +204,11 @@ def leftover_domains(host, node, uuids, here=None, deleted=None):
     back. Any migration of the guest, wherever, would keep such a domain
     holding this host for as long as the guest moves elsewhere.
 
-    Two queries, whatever the number of domains or of guests gone (a
-    compute reads the database through the conductor, one RPC call a
-    query, at every periodic report): the domains' instances, and when
-    some of them are gone, the migrations in progress on this node, as
-    many as the host's own moves.
+    At most two queries, whatever the number of domains or of guests
+    gone (a compute reads the database through the conductor, one RPC
+    call a query, at every periodic report): the instances of the domains
+    not known yet, and when some of them are gone, the migrations in
+    progress on this node, as many as the host's own moves.
 
     :param host: the host's name as the driver knows it (nova's service)
     :param node: its node's name, as nova's resource tracker has it (the
