@@ -29,17 +29,18 @@ p9 (POWER9). The story, every step checked:
 4. a live migration to the host the scheduler picks, and live migrations
    refused (other endianness, other split-core mode) with the server still
    ACTIVE where it was;
-5. a table of hosts, guests, endianness and topology, then "every check
-   passed" or the list of what failed (exit status 1).
+5. a table of hosts, guests, endianness (as the domain and the guest's
+   own console say it) and topology, then "every check passed" or the list
+   of what failed (exit status 1).
 
-With root, libvirtd, QEMU and the test guest (tools/setup-host.sh), the
+With root, libvirtd, QEMU and the test guests (tools/setup-host.sh), the
 hosts are real: three libvirtds, each in its own network namespace
 (tools/testbed.py), running pseries guests under QEMU's emulation of POWER
-(TCG, one thread a guest core), described to their drivers as the POWER
-hosts they play; a few minutes. Otherwise, or with --simulated, they are
-nova's fake libvirt made to look like POWER hosts
-(tests/fixtures/power_libvirt.py), as the functional tests use, in well
-under a minute. The demo says which.
+(TCG, one thread a guest core) that boot little- or big-endian Linux,
+described to their drivers as the POWER hosts they play; a few minutes.
+Otherwise, or with --simulated, they are nova's fake libvirt made to look
+like POWER hosts (tests/fixtures/power_libvirt.py), as the functional tests
+use, in well under a minute. The demo says which.
 
 Usage: python tools/demo.py [--simulated]
 """

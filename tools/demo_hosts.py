@@ -15,11 +15,16 @@
 
 import dataclasses
 import os
+import re
+import time
 
 from tools.demo_output import say
 from tools.demo_plan import FLAVORS
 from tools.demo_plan import HOSTS
 from tools.demo_plan import THREADS
+
+# how long the final table waits for a guest to say what it is, at most
+SAYS_WAIT = 5
 
 
 class SimulatedHosts:
@@ -89,6 +94,9 @@ class SimulatedHosts:
         return {dom.UUIDString(): dom._def['os']['arch']
                 for dom in conn._vms.values()}
 
+    def guest_says(self, server, wait=0):
+        return '-'  # no guest runs: the fake libvirt has no console
+
 
 class RealHosts:
     """The hosts layer on real libvirt hosts, QEMU emulating POWER (TCG).
@@ -96,8 +104,8 @@ class RealHosts:
     Three libvirt hosts from tools/testbed.py (each its own network
     namespace, libvirtd, host UUID and hostname; shared instance storage),
     each described to its driver by the static probe as the POWER host it
-    plays. The guests are real pseries machines: the little-endian one
-    boots Debian's ppc64el kernel, the big-endian one runs SLOF.
+    plays. The guests are real pseries machines booting Linux: Debian's
+    ppc64el kernel, or a big-endian ppc64 one (tools/build-be-guest.sh).
     """
 
     HOSTS_KIND = ('REAL -- three libvirtds, each in its own network '
@@ -125,6 +133,7 @@ class RealHosts:
         self.flags(instances_path=self.bed.instances_path)
         self._mixed = []
         self._conns = {}
+        self._said = {}     # instance uuid -> what its guest said it is
         self.size_memory({host.name: _reported_mb(self.bed.uri(host.name))
                           for host in HOSTS})
         for host in HOSTS:
@@ -155,7 +164,7 @@ class RealHosts:
 
     def demo_images(self):
         return {'le': self.little_endian_linux_image(),
-                'be': self.big_endian_image()}
+                'be': self.big_endian_linux_image()}
 
     def host_domains(self, name):
         from lxml import etree
@@ -164,17 +173,70 @@ class RealHosts:
             for dom in self._conns[name].listAllDomains()}
 
     def domain_xml(self, server):
+        return self._domain(server)[1]
+
+    def _domain(self, server):
+        """(host name, domain XML parsed) of the server's domain."""
         from lxml import etree
-        for conn in self._conns.values():
+        for name, conn in self._conns.items():
             for dom in conn.listAllDomains():
                 if dom.UUIDString() == server['id']:
-                    return etree.fromstring(dom.XMLDesc(0))
+                    return name, etree.fromstring(dom.XMLDesc(0))
         raise LookupError('no domain for %s' % server['id'])
+
+    def guest_says(self, server, wait=SAYS_WAIT):
+        """What the guest's console says it is: 'ppc64, big-endian'.
+
+        Waits up to wait seconds for it: '?' if it said nothing by then,
+        '-' with no domain. Kept once the guest is ready: a live
+        migration's destination starts the console log anew (libvirt
+        truncates it), and the guest does not say it again.
+        """
+        deadline = time.monotonic() + wait
+        while server['id'] not in self._said:
+            try:
+                console = self._console(server)
+            except LookupError:
+                return '-'
+            # the test guests say what they are before they are ready
+            if 'POWERKVM-GUEST-READY' in console:
+                self._said[server['id']] = _console_says(console)
+            elif time.monotonic() > deadline:
+                return _console_says(console) or '?'
+            else:
+                time.sleep(0.5)
+        return self._said[server['id']]
+
+    def _console(self, server):
+        """The guest's console log, as its host's virtlogd wrote it."""
+        host, xml = self._domain(server)
+        path = xml.find('./devices/serial/log').get('file')
+        # the host's path, in its mount namespace; the machine's is here
+        path = os.path.join(self.bed.host_instances_dir(host),
+                            os.path.relpath(path, self.bed.instances_path))
+        try:
+            with open(path, errors='replace') as f:
+                return f.read()
+        except FileNotFoundError:
+            return ''
 
     def expected_topology(self, boot):
         # TCG runs one thread a guest core (the driver logs why)
         vcpus = {f.name: f.vcpus for f in FLAVORS}[boot.flavor]
         return (1, vcpus, 1)
+
+
+def _console_says(console):
+    """'ppc64le', 'ppc64, big-endian': a test guest's console lines.
+
+    Its BOOTED line's arch= (uname -m), and the byte order the BE guest
+    finds at run time (tools/be_guest/init.c); '' before it booted.
+    """
+    booted = re.search(r'POWERKVM-GUEST-BOOTED arch=(\S+)', console)
+    if not booted:
+        return ''
+    order = re.search(r'POWERKVM-GUEST-BYTEORDER (\S+)', console)
+    return booted.group(1) + (', ' + order.group(1) if order else '')
 
 
 def _reported_mb(uri):
@@ -200,9 +262,11 @@ def real_hypervisor_problem():
         libvirt.open(base.URI).close()
     except libvirt.libvirtError as e:
         return 'libvirtd is not reachable at %s (%s)' % (base.URI, e)
-    for name in ('vmlinux', 'initramfs.cpio.gz', 'disk.raw'):
-        if not os.path.exists(os.path.join(base.GUEST_DIR, name)):
-            return ('the test guest is not built (tools/build-test-guest.sh)')
+    for where, script in ((base.GUEST_DIR, 'build-test-guest.sh'),
+                          (base.BE_GUEST_DIR, 'build-be-guest.sh')):
+        for name in ('vmlinux', 'initramfs.cpio.gz', 'disk.raw'):
+            if not os.path.exists(os.path.join(where, name)):
+                return 'a test guest is not built (tools/%s)' % script
     return None
 
 

@@ -63,6 +63,10 @@ class Story:
     - mixed_moments(): [host name] of each moment a host had domains of
       both endiannesses, seen as they were defined;
     - domain_xml(server): the server's domain XML, parsed (lxml);
+    - guest_says(server, wait=a few seconds): what the guest's console
+      said it is, as 'ppc64, big-endian' or 'ppc64le'; '?' when it has not
+      said it within wait seconds, '-' when the hosts cannot say (no guest
+      runs, or no domain);
     - expected_topology(boot): the (sockets, cores, threads) it must get;
 
     and calls size_memory({host name: MB its libvirt reports}) once, then
@@ -342,6 +346,13 @@ class Story:
             'cpu_compat_mode = POWER8,')
         say('   so guests run in POWER8 compatibility mode)')
         server = self.servers['be-db']
+        # A running guest moves, not its firmware: one moved while still in
+        # SLOF (TCG, QEMU 7.2) was seen to stop there in an exception.
+        said = self.guest_says(server, wait=self.BOOT_TIMEOUT)
+        if said != '-':
+            say('   be-db\'s console says: %s' % (
+                'nothing in %d s' % self.BOOT_TIMEOUT if said == '?'
+                else said))
         before = self.topology(server)
         migration, server, seconds = self.live_migrate(server, None)
         host = server['OS-EXT-SRV-ATTR:host']
@@ -393,7 +404,7 @@ class Story:
             server = self.api.get_server(server['id'])
             by_host[server['OS-EXT-SRV-ATTR:host']].append(server)
         rows = [('host', 'generation / mode', 'holds', 'guest', 'endian',
-                 'vCPU s x c x t', 'state')]
+                 'guest says', 'vCPU s x c x t', 'state')]
         for host in HOSTS:
             described = cpu_host.PowerHost.from_stats(stats.get(host.name))
             first = (host.name, _short_mode(described),
@@ -402,21 +413,27 @@ class Story:
             guests = sorted(by_host.get(host.name, []),
                             key=lambda s: s['name'])
             if not guests:
-                rows.append(first + ('-', '', '', ''))
+                rows.append(first + ('-', '', '', '', ''))
             for n, server in enumerate(guests):
                 rows.append((first if n == 0 else ('', '', '')) + (
                     server['name'],
                     ENDIAN.get(domains.get(server['id']), '?'),
+                    self.guest_says(server),
                     topology_text(self.topology(server)),
                     server['status']))
         for server in sorted(by_host.get(None, []),
                              key=lambda s: s['name']):
             rows.append(('(none)', '', '', server['name'],
                          ENDIAN.get(self.arch_of_image(server), '?'), '-',
-                         server['status']))
+                         '-', server['status']))
         table(rows)
         say('   holds: the endianness the host\'s driver ledger says it '
             'runs; endian: the guest\'s domain')
+        say_wrapped('guest says: what the guest itself printed on its '
+                    'console: its kernel\'s arch (uname -m) and, when it '
+                    'prints one, the byte order it found at run time; ? '
+                    'nothing yet, - no console to read (simulated hosts '
+                    'run no guest)', '   ', '')
 
     # -- helpers: nova's side ---------------------------------------------
 

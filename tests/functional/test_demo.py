@@ -22,6 +22,7 @@ import dataclasses
 import io
 
 import fixtures
+import testtools
 
 from tests.functional import base
 from tools import demo_hosts
@@ -50,6 +51,13 @@ class SmallHostsDemoTestCase(demo_story.Story, demo_hosts.SimulatedHosts,
         # what it assumed, said
         self.assertIn('Assumed: each host offers the memory the story '
                       'gives it', self.out.getvalue())
+        # the final table; simulated hosts run no guest to say what it is
+        self.assertRegex(self.out.getvalue(),
+                         r'guest +endian +guest says +vCPU s x c x t +state')
+        self.assertRegex(self.out.getvalue(),
+                         r'le-mt-1 +LE +- +1 x 1 x 2 +ACTIVE')
+        self.assertRegex(self.out.getvalue(),
+                         r'be-db +BE +- +1 x 1 x 8 +ACTIVE')
 
 
 class SkippedStepDemoTestCase(SmallHostsDemoTestCase):
@@ -78,3 +86,17 @@ class SkippedStepDemoTestCase(SmallHostsDemoTestCase):
         self.assertNotIn('Traceback', out)
         self.assertNotIn('the story stopped', out)
         self.assertIn('5. Hosts and guests', out)
+
+
+class ConsoleSaysTestCase(testtools.TestCase):
+    """What the real hosts read in a test guest's console log."""
+
+    def test_guests(self):
+        self.assertEqual('ppc64le', demo_hosts._console_says(
+            'Linux version 6.1\nPOWERKVM-GUEST-BOOTED arch=ppc64le\n'
+            'POWERKVM-GUEST-READY\n'))
+        self.assertEqual('ppc64, big-endian', demo_hosts._console_says(
+            'POWERKVM-GUEST-BOOTED arch=ppc64\n'
+            'POWERKVM-GUEST-UNAME ppc64\n'
+            'POWERKVM-GUEST-BYTEORDER big-endian\n'))
+        self.assertEqual('', demo_hosts._console_says('SLOF **********\n'))
