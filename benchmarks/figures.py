@@ -127,13 +127,18 @@ def _live_migration(f):
                  f['virsh_s'], f['virsh_downtime_ms']),
              '%.2f' % f['ratio'])]
     if 'libvirt_driver_s' in f:
+        spread = ''
+        if 'driver_ratio_quartiles' in f:
+            spread = ', median of %d rounds\' ratios, quartiles %.3f-%.3f' % (
+                (f['rounds'],) + tuple(f['driver_ratio_quartiles']))
         rows.append(('the same through nova and its LibvirtDriver',
                      'PowerKVMDriver: %.2f s' % f['nova_s'],
                      'LibvirtDriver: %.2f s; downtime %s ms' % (
                          f['libvirt_driver_s'],
                          f['libvirt_driver_downtime_ms']),
-                     '%.3f (LibvirtDriver / virsh: %.2f)' % (
-                         f['driver_ratio'], f['nova_overhead_ratio'])))
+                     '%.3f%s (LibvirtDriver / virsh: %.2f)' % (
+                         f['driver_ratio'], spread,
+                         f['nova_overhead_ratio'])))
     return rows
 
 
