@@ -136,11 +136,22 @@ class CpuSteps:
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
         if self.power_host is not None:
-            provider_tree = _PowerProvider(
-                provider_tree, nodename, self._vcpu_capacity(),
-                self.power_host.traits())
+            provider_tree = _PowerProvider(provider_tree, nodename,
+                                           *self._provider_parts())
         super().update_provider_tree(provider_tree, nodename,
                                      allocations=allocations)
+
+    def _provider_parts(self):
+        # Fixed while the host's description is (it is made at init_host,
+        # and the options read are not mutable): worked out once, not at
+        # every periodic report.
+        parts = getattr(self, '_provider_parts_of', None)
+        if parts is None or parts[0] is not self.power_host:
+            traits = frozenset(self.power_host.traits())
+            parts = (self.power_host, self._vcpu_capacity(), traits,
+                     _POWER_TRAITS - traits)
+            self._provider_parts_of = parts
+        return parts[1:]
 
     def _get_cpu_traits(self):
         traits = super()._get_cpu_traits()
@@ -330,12 +341,13 @@ class _PowerProvider(nova_provider_tree.ProviderTree):
     update through it is the tree's.
     """
 
-    def __init__(self, tree, nodename, capacity, traits):
+    def __init__(self, tree, nodename, capacity, traits, absent):
         self.__dict__.update(vars(tree))
         self._tree = tree
         self._nodename = nodename
         self._capacity = capacity
         self._traits = traits
+        self._absent = absent   # the POWER traits this host has not
 
     def __deepcopy__(self, memo):
         # the libvirt driver keeps a copy of the tree it updated
@@ -357,6 +369,5 @@ class _PowerProvider(nova_provider_tree.ProviderTree):
 
     def remove_traits(self, name_or_uuid, *traits):
         if name_or_uuid == self._nodename:
-            traits = tuple(t for t in traits if t not in self._traits) + \
-                tuple(_POWER_TRAITS - self._traits)
+            traits = self._absent.union(traits).difference(self._traits)
         return super().remove_traits(name_or_uuid, *traits)
