@@ -188,6 +188,9 @@ def paired_ratios(runs, baseline_runs, per_round=2):
 def main():
     args = common.arguments(__doc__, rounds=3)
     LiveMigrationBenchmark.ROUNDS = args.rounds
+    # a round takes about 20 s on this machine: the case's time grows with
+    # its rounds (tests/fixtures/timeouts.py scales OS_TEST_TIMEOUT)
+    LiveMigrationBenchmark.TIMEOUT_SCALING_FACTOR = max(1, args.rounds / 5)
     if not common.run_case(LiveMigrationBenchmark('test_live_migration')) \
             or not FIGURES:
         return 1
