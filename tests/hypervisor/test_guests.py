@@ -58,7 +58,6 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
         if after_reboot:
             self.wait_for_console(server, after_reboot)
         self._delete_server(server)
-        self._wait_until_deleted(server)
         self.assert_nothing_left(server)
 
     def _assert_image_cache_emptied(self):
@@ -108,7 +107,6 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
         server = self.action(server, {'unrescue': None}, 'ACTIVE')
         self._assert_pseries(server, 'ppc64')
         self._delete_server(server)
-        self._wait_until_deleted(server)
         self.assert_nothing_left(server)
 
     def test_rescue_image_of_the_other_endianness_refused(self):
@@ -134,7 +132,6 @@ class GuestLifecycleTestCase(base.RealHypervisorTestBase):
         self.assertFalse(os.path.exists(os.path.join(
             self.instance_dir(server), 'disk.rescue')))
         self._delete_server(server)
-        self._wait_until_deleted(server)
         self.assert_nothing_left(server)
 
 
@@ -161,12 +158,9 @@ class EndiannessRuleTestCase(base.RealHypervisorTestBase):
                       self.domain(le).XMLDesc(0))
 
         self._delete_server(le)
-        self._wait_until_deleted(le)
         self._delete_server(be)
-        self._wait_until_deleted(be)
         be = self.boot(self.big_endian_image())
         self.assertEqual('ACTIVE', be['status'])
         self.wait_for_console(be, 'SLOF')
         self._delete_server(be)
-        self._wait_until_deleted(be)
         self.assert_nothing_left(be)
