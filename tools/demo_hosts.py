@@ -22,6 +22,7 @@ from tools.demo_output import say
 from tools.demo_plan import FLAVORS
 from tools.demo_plan import HOSTS
 from tools.demo_plan import THREADS
+from tools import test_guest
 
 # how long the final table waits for a guest to say what it is, at most
 SAYS_WAIT = 5
@@ -262,11 +263,9 @@ def real_hypervisor_problem():
         libvirt.open(base.URI).close()
     except libvirt.libvirtError as e:
         return 'libvirtd is not reachable at %s (%s)' % (base.URI, e)
-    for where, script in ((base.GUEST_DIR, 'build-test-guest.sh'),
-                          (base.BE_GUEST_DIR, 'build-be-guest.sh')):
-        for name in ('vmlinux', 'initramfs.cpio.gz', 'disk.raw'):
-            if not os.path.exists(os.path.join(where, name)):
-                return 'a test guest is not built (tools/%s)' % script
+    missing = test_guest.missing()
+    if missing:
+        return 'a test guest is not built (tools/%s)' % missing[1]
     return None
 
 

@@ -27,3 +27,23 @@ BE_DIR = os.environ.get('POWERKVM_BE_GUEST_DIR') or os.path.expanduser(
 # what each one's console says it is (tools/be_guest/init.c)
 BE_LINES = ('POWERKVM-GUEST-UNAME ppc64',
             'POWERKVM-GUEST-BYTEORDER big-endian')
+# each guest's directory, by the script that builds it there
+BUILDS = (('build-test-guest.sh', DIR), ('build-be-guest.sh', BE_DIR))
+FILES = ('vmlinux', 'initramfs.cpio.gz', 'disk.raw')
+
+
+def missing():
+    """(path, script) of a guest file not built yet, or None."""
+    for script, where in BUILDS:
+        for name in FILES:
+            path = os.path.join(where, name)
+            if not os.path.exists(path):
+                return path, script
+    return None
+
+
+def identity(console):
+    """The lines in which a guest's console says what it is."""
+    return [line.strip() for line in console.splitlines()
+            if line.startswith(('POWERKVM-GUEST-UNAME',
+                                'POWERKVM-GUEST-BYTEORDER'))]

@@ -67,6 +67,11 @@ class CpuSteps:
                 raise nova_exception.InvalidConfiguration(
                     'PowerKVM: %s.' % refuted)
         self._check_compat_config()
+        # what each periodic report gives placement, fixed with the
+        # description (the options read are not mutable)
+        traits = frozenset(self.power_host.traits())
+        self._provider_parts = (self._vcpu_capacity(), traits,
+                                _POWER_TRAITS - traits)
         LOG.info('PowerKVM host CPU (probe %s): %s, %d cores, %d threads a '
                  'core, %d online, on %s; guest vCPU capacity %s.',
                  CONF.powerkvm.host_probe, self.power_host.mode,
@@ -137,21 +142,9 @@ class CpuSteps:
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
         if self.power_host is not None:
             provider_tree = _PowerProvider(provider_tree, nodename,
-                                           *self._provider_parts())
+                                           *self._provider_parts)
         super().update_provider_tree(provider_tree, nodename,
                                      allocations=allocations)
-
-    def _provider_parts(self):
-        # Fixed while the host's description is (it is made at init_host,
-        # and the options read are not mutable): worked out once, not at
-        # every periodic report.
-        parts = getattr(self, '_provider_parts_of', None)
-        if parts is None or parts[0] is not self.power_host:
-            traits = frozenset(self.power_host.traits())
-            parts = (self.power_host, self._vcpu_capacity(), traits,
-                     _POWER_TRAITS - traits)
-            self._provider_parts_of = parts
-        return parts[1:]
 
     def _get_cpu_traits(self):
         traits = super()._get_cpu_traits()

@@ -117,10 +117,8 @@ class ServersTestCase(servers.ServerTestCase):
         log = ''
         for line in test_guest.BE_LINES:
             log = self.wait_for_console(server, line)
-        base.record_figure('cloud: BE guest console', '; '.join(
-            line.strip() for line in log.splitlines()
-            if line.startswith(('POWERKVM-GUEST-UNAME',
-                                'POWERKVM-GUEST-BYTEORDER'))))
+        base.record_figure('cloud: BE guest console',
+                           '; '.join(test_guest.identity(log)))
         self.assert_answers_on_its_network(server)
 
         # live migration, POWER9 to POWER8, with block migration

@@ -163,13 +163,11 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
         self.addCleanup(self.conn.close)
 
     def _check_prerequisites(self):
-        for script, where in (('build-test-guest.sh', GUEST_DIR),
-                              ('build-be-guest.sh', BE_GUEST_DIR)):
-            for name in ('vmlinux', 'initramfs.cpio.gz', 'disk.raw'):
-                path = os.path.join(where, name)
-                if not os.path.exists(path):
-                    self.fail('%s is missing: run tools/%s %s'
-                              % (path, script, where))
+        missing = test_guest.missing()
+        if missing:
+            path, script = missing
+            self.fail('%s is missing: run tools/%s %s'
+                      % (path, script, os.path.dirname(path)))
         try:
             libvirt.open(URI).close()
         except libvirt.libvirtError as e:
@@ -235,14 +233,8 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
 
     def little_endian_linux_image(self):
         """Debian's ppc64el kernel + a busybox initramfs, booted directly."""
-        kernel = self._image('ppc64el-vmlinux', 'aki',
-                             os.path.join(GUEST_DIR, 'vmlinux'))
-        ramdisk = self._image('ppc64el-initramfs', 'ari',
-                              os.path.join(GUEST_DIR, 'initramfs.cpio.gz'))
-        return self._image('ppc64el-linux', 'raw',
-                           os.path.join(GUEST_DIR, 'disk.raw'),
-                           hw_architecture='ppc64le', kernel_id=kernel,
-                           ramdisk_id=ramdisk)
+        return self._linux_image('ppc64el', GUEST_DIR,
+                                 hw_architecture='ppc64le')
 
     def big_endian_linux_image(self, labelled=True):
         """The big-endian Linux test guest, booted directly.
@@ -250,13 +242,17 @@ class RealHypervisorTestBase(integrated_helpers._IntegratedTestBase):
         :param labelled: whether the disk image says hw_architecture=ppc64;
             unlabelled, its kernel's ELF header is the only evidence
         """
-        kernel = self._image('ppc64-vmlinux', 'aki',
-                             os.path.join(BE_GUEST_DIR, 'vmlinux'))
-        ramdisk = self._image('ppc64-initramfs', 'ari',
-                              os.path.join(BE_GUEST_DIR, 'initramfs.cpio.gz'))
         labels = {'hw_architecture': 'ppc64'} if labelled else {}
-        return self._image('ppc64-linux', 'raw',
-                           os.path.join(BE_GUEST_DIR, 'disk.raw'),
+        return self._linux_image('ppc64', BE_GUEST_DIR, **labels)
+
+    def _linux_image(self, arch, where, **labels):
+        """A test guest's disk image, with its kernel and initramfs."""
+        kernel = self._image(arch + '-vmlinux', 'aki',
+                             os.path.join(where, 'vmlinux'))
+        ramdisk = self._image(arch + '-initramfs', 'ari',
+                              os.path.join(where, 'initramfs.cpio.gz'))
+        return self._image(arch + '-linux', 'raw',
+                           os.path.join(where, 'disk.raw'),
                            kernel_id=kernel, ramdisk_id=ramdisk, **labels)
 
     def big_endian_image(self):

@@ -53,10 +53,6 @@ class BigEndianGuestTestCase(base.RealHypervisorTestBase):
         self.wait_for_console(server, 'POWERKVM-GUEST-READY')
         return server
 
-    def console_lines(self, server, *prefixes):
-        return [line.strip() for line in self.console(server).splitlines()
-                if line.startswith(prefixes)]
-
     def test_detectors_read_the_real_kernels(self):
         # the images' own labels absent: the ELF header decides
         for endianness, where in KERNELS.items():
@@ -90,8 +86,7 @@ class BigEndianGuestTestCase(base.RealHypervisorTestBase):
         self.wait_for_console(server, disk_mark(1))
         booted = self.uptime(server)
         base.record_figure('BE guest: console', '; '.join(
-            self.console_lines(server, 'POWERKVM-GUEST-UNAME',
-                               'POWERKVM-GUEST-BYTEORDER')))
+            test_guest.identity(self.console(server))))
 
         # a hard reboot boots the same disk again: its count goes on, and
         # the guest's clock starts again (its timebase under TCG runs with

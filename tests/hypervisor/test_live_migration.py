@@ -22,6 +22,7 @@ nothing on the destination.
 from powerkvm_nova.endianness import Endianness
 from tests.hypervisor import base
 from tests.hypervisor import two_hosts
+from tools import test_guest
 
 SOURCE, DEST = two_hosts.SOURCE, two_hosts.DEST
 
@@ -51,8 +52,7 @@ class LiveMigrationTestCase(two_hosts.TwoHostTestBase):
     def test_big_endian_guest_moves_and_keeps_running(self):
         server, before = self.boot_running_guest(
             self.big_endian_linux_image())
-        self.assertIn('POWERKVM-GUEST-BYTEORDER big-endian',
-                      self.console(server))
+        self.assertIn(test_guest.BE_LINES[1], self.console(server))
         took = self.live_migrate_and_wait(server, DEST)
         job = self.assert_moved(server)
         self.assert_ledgers({SOURCE: None, DEST: Endianness.BIG})

@@ -58,8 +58,8 @@ def inversion(lock, rlock_wait):
     def nested_transaction():
         with db:
             writing.set()
-            _until(lambda: lock.has_pending_writers or
-                   bool(lock._pending_writers))
+            # the switching thread waits for the write lock
+            _until(lambda: bool(lock._pending_writers))
             with lock.read_lock():
                 pass
 
