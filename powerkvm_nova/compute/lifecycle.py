@@ -27,6 +27,7 @@ nova's step fails.
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_utils import excutils
 
+from powerkvm_nova.compute import scheduler_notices
 from powerkvm_nova.nova_internals import signatures
 
 _LIBVIRT = libvirt_driver.LibvirtDriver
@@ -158,6 +159,10 @@ class Lifecycle:
             block_migration=block_migration,
             block_device_info=block_device_info)
         self._arrived(instance)
+        # nova tells the schedulers nothing of the guest here (its source
+        # sends it as the source's own): they would see this host without
+        # it until its next instance sync
+        scheduler_notices.took(context, self.ledger.host, instance)
 
     def rollback_live_migration_at_destination(self, context, instance,
                                                network_info,

@@ -32,7 +32,9 @@ A host's comes from two places, each with its own freshness:
   behind nova's back, arriving by migration, a resize's source), refreshed
   by nova's update_available_resource periodic task ([DEFAULT]
   update_resources_interval, 60 s by default).
-So a delete frees its host at once. A host the scheduler thinks free can
+So a delete frees its host at once (a deleted guest never counts, even
+before a scheduler has heard of the delete), and so does a live migration
+(_live_migrating). A host the scheduler thinks free can
 meanwhile have been taken by a concurrent build, or by a domain defined by
 hand since the last periodic task: the host's own admission, under its
 lock, closes both windows: it refuses and nova reschedules.
@@ -41,6 +43,7 @@ lock, closes both windows: it refuses and nova reschedules.
 import threading
 import time
 
+from nova.compute import task_states
 import nova.conf
 from nova import context as nova_context
 from nova import exception as nova_exception
@@ -291,19 +294,36 @@ class _InstanceEndianness:
 
     def _load(self, cell_uuid, uuids):
         ctxt = nova_context.get_admin_context()
-        cell = self._cells.get(cell_uuid)
-        if cell is None:
-            cell = objects.CellMapping.get_by_uuid(ctxt, cell_uuid)
-            self._cells[cell_uuid] = cell
-        with nova_context.target_cell(ctxt, cell) as cctxt:
+        with nova_context.target_cell(ctxt, self._cell(ctxt, cell_uuid)) \
+                as cctxt:
+            # without 'deleted', nova's query returns deleted ones too
             instances = objects.InstanceList.get_by_filters(
-                cctxt, {'uuid': uuids}, expected_attrs=['system_metadata'])
+                cctxt, {'uuid': uuids, 'deleted': False},
+                expected_attrs=['system_metadata'])
         found = {}
         for instance in instances:
             endianness = records.counted_endianness(instance)
             if endianness is not None:
                 found[instance.uuid] = endianness
         return found
+
+    def _cell(self, ctxt, cell_uuid):
+        cell = self._cells.get(cell_uuid)
+        if cell is None:
+            cell = objects.CellMapping.get_by_uuid(ctxt, cell_uuid)
+            self._cells[cell_uuid] = cell
+        return cell
+
+    def placed(self, cell_uuid, uuids, host):
+        """Those of these guests the cell database has on host, read now."""
+        if not cell_uuid:
+            return set(uuids)
+        ctxt = nova_context.get_admin_context()
+        with nova_context.target_cell(ctxt, self._cell(ctxt, cell_uuid)) \
+                as cctxt:
+            return {i.uuid for i in objects.InstanceList.get_by_filters(
+                cctxt, {'uuid': list(uuids), 'host': host, 'deleted': False},
+                expected_attrs=[])}
 
 
 _instances = _InstanceEndianness()
@@ -321,6 +341,10 @@ def running(host_state, excluding=None):
     instances = (host_state.instances or {}).copy()
     others = {u: _image_of(i) for u, i in instances.items()
               if u != excluding}
+    moved = {u for u in others if _live_migrating(instances[u])}
+    if moved:
+        gone = moved - _instances.placed(cell, moved, host_state.host)
+        others = {u: i for u, i in others.items() if u not in gone}
     by_others = _instances(cell, others) if others else set()
     # A compute of an earlier release reports every guest, the rebuilt one
     # too: its recorded endianness is taken out unless another guest there
@@ -331,6 +355,28 @@ def running(host_state, excluding=None):
         rebuilt = _instances(cell, [excluding])
     return records.running(host_state.stats, by_others,
                            reported_less=rebuilt)
+
+
+def _live_migrating(instance):
+    """Whether nova's entry is a live migration's, maybe of its source.
+
+    When a live migration completes, nova's source compute sends the
+    schedulers the guest as one of the source's own
+    (ComputeManager._post_live_migration, _update_scheduler_instance_info
+    with its own host), as it was then: task_state 'migrating'. Until the
+    source's next instance sync ([DEFAULT] scheduler_instance_sync_interval,
+    120 s by default) it would hold the source to its endianness. The
+    destination's driver sends it too (lifecycle), before nova records the
+    guest there. Such entries count where the cell database has the guest,
+    read for each request: nova sends no other entry while a guest
+    migrates, so this costs a query only after a live migration, until the
+    hosts' syncs.
+    """
+    try:
+        return 'task_state' in instance and \
+            instance.task_state == task_states.MIGRATING
+    except TypeError:  # not an Instance object
+        return False
 
 
 def _image_of(instance):

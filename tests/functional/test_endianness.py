@@ -165,6 +165,19 @@ class EndiannessRuleTestCase(EndiannessTestBase):
         self.assertEqual('p1', be['OS-EXT-SRV-ATTR:host'])
         self.assert_never_mixed()
 
+    def test_a_deleted_guest_counts_nowhere(self):
+        # nova tells the schedulers of a delete by a cast, best effort
+        # (ComputeManager._delete_scheduler_instance_info). Until a
+        # scheduler has heard it, the guest is still among the host's
+        # instances there: the deleted guest's record must not count.
+        self.useFixture(fixtures.MockPatch(
+            'nova.scheduler.host_manager.HostManager.delete_instance_info'))
+        le = self.boot('le', host='p1')
+        self._delete_server(le)
+        be = self.boot('be', host='p1')
+        self.assertEqual('p1', be['OS-EXT-SRV-ATTR:host'])
+        self.assert_never_mixed()
+
     def test_a_host_knows_when_another_is_emptied(self):
         # The host that refuses a guest asks whether another could take it
         # (other_hosts.others_could_take): an emptied host can at once.

@@ -138,6 +138,40 @@ class SchedulerPickedTestCase(LiveMigrationTestBase):
         self.assertEqual([], self.migrations.moved)
 
 
+class SchedulersAfterAMoveTestCase(LiveMigrationTestBase):
+    """What the schedulers count on a live migration's two hosts after it.
+
+    nova tells them wrongly: the source sends the guest as one of its own
+    (ComputeManager._post_live_migration calls
+    _update_scheduler_instance_info with its own host), and the
+    destination sends nothing. Each host's next instance sync
+    ([DEFAULT] scheduler_instance_sync_interval, 120 s) sets it right,
+    which no test here waits for.
+    """
+
+    def test_the_source_takes_the_other_endianness_at_once(self):
+        be = self.boot('be', host='p8-1')
+        self.live_migrate(be, host='p8-2')
+        le = self.boot('le', host='p8-1')
+        self.assert_runs_on(le, 'p8-1')
+        self.assert_runs_on(be, 'p8-2')
+
+    def test_the_destination_counts_the_guest_at_once(self):
+        # the schedulers hear of p8-2's instances from p8-2 itself (a
+        # host they have not heard from yet is read from the database)
+        self._delete_server(self.boot('le', host='p8-2'))
+        be = self.boot('be', host='p8-1')
+        self.live_migrate(be, host='p8-2')
+        # the scheduler refuses with the rule: the host never sees it
+        le = self.boot('le', host='p8-2', expected_state='ERROR')
+        fault = self.fault_of(le)['message']
+        self.assertIn('No valid host was found', fault)
+        self.assertIn('other endianness', fault)
+        self.assertNotIn(le['id'], self.computes['p8-2'].driver.ledger
+                         .holders())
+        self.assert_runs_on(be, 'p8-2')
+
+
 class CompatModeTestCase(LiveMigrationTestBase):
     """[powerkvm] cpu_compat_mode = POWER8 on every host.
 

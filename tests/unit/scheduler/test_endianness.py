@@ -76,6 +76,22 @@ class RunningTestCase(test.NoDBTestCase):
         self.assertEqual(set(), scheduler_endianness.running(
             state, excluding='be1'))
 
+    def test_a_live_migration_source_nova_still_lists(self):
+        # nova's source of a completed live migration sends the guest to
+        # the schedulers as its own, task_state 'migrating': it counts
+        # where the cell database has it, read for the request
+        placed = scheduler_endianness._instances.placed
+        state = self.host([], powerkvm_endianness_unlisted='')
+        state.host = 'p8-1'
+        state.instances = {'be1': objects.Instance(task_state='migrating'),
+                           'le1': objects.Instance(task_state=None)}
+        placed.return_value = set()
+        self.assertEqual({LE}, scheduler_endianness.running(state))
+        placed.assert_called_once_with('cell1', {'be1'}, 'p8-1')
+        # still there: the migration has not completed
+        placed.return_value = {'be1'}
+        self.assertEqual({BE, LE}, scheduler_endianness.running(state))
+
     def test_compute_of_an_earlier_release(self):
         # its stat counts every guest, those nova lists too
         state = self.host(['be1'], powerkvm_endianness='big-endian')
