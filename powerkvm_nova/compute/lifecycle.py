@@ -162,7 +162,7 @@ class Lifecycle:
         # nova tells the schedulers nothing of the guest here (its source
         # sends it as the source's own): they would see this host without
         # it until its next instance sync
-        scheduler_notices.took(context, self.ledger.host, instance)
+        scheduler_notices.arrived(context, self.ledger.host, instance)
 
     def rollback_live_migration_at_destination(self, context, instance,
                                                network_info,

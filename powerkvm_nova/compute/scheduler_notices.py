@@ -56,6 +56,21 @@ def took(context, host, instance):
                     'host took the guest: %s', e, instance=instance)
 
 
+def arrived(context, host, instance):
+    """A live migration brought the guest here: it counts here.
+
+    nova's destination tells the schedulers nothing (its source sends the
+    guest as the source's own). Sent as nova records it right after the
+    driver's post_live_migration_at_destination: on this host, its task
+    over. An entry of a migrating guest is read again for each request
+    (scheduler.endianness._live_migrating); this one is not.
+    """
+    here = instance.obj_clone()
+    here.host = host
+    here.task_state = None
+    took(context, host, here)
+
+
 def left(context, host, instance):
     """A guest admitted here did not stay (its spawn failed)."""
     if not CONF.filter_scheduler.track_instance_changes:

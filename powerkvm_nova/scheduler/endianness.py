@@ -365,12 +365,12 @@ def _live_migrating(instance):
     (ComputeManager._post_live_migration, _update_scheduler_instance_info
     with its own host), as it was then: task_state 'migrating'. Until the
     source's next instance sync ([DEFAULT] scheduler_instance_sync_interval,
-    120 s by default) it would hold the source to its endianness. The
-    destination's driver sends it too (lifecycle), before nova records the
-    guest there. Such entries count where the cell database has the guest,
-    read for each request: nova sends no other entry while a guest
-    migrates, so this costs a query only after a live migration, until the
-    hosts' syncs.
+    120 s by default) it would hold the source to its endianness. Such
+    entries count where the cell database has the guest, read for each
+    request: nova sends no other entry while a guest migrates, so this
+    costs a query per request only for the source of a live migration,
+    until its sync. The destination's driver sends the guest as nova
+    records it there, task over (scheduler_notices.arrived).
     """
     try:
         return 'task_state' in instance and \

@@ -20,10 +20,12 @@ domain the way a peer-to-peer migration does (power_libvirt.LiveMigrations).
 import threading
 import time
 
+import fixtures
 from lxml import etree
 from nova import exception as nova_exception
 from nova.tests.functional.api import client as api_client
 
+from powerkvm_nova.scheduler import endianness as scheduler_endianness
 from tests.fixtures import power_libvirt
 from tests.functional import test_endianness
 
@@ -162,6 +164,10 @@ class SchedulersAfterAMoveTestCase(LiveMigrationTestBase):
         self._delete_server(self.boot('le', host='p8-2'))
         be = self.boot('be', host='p8-1')
         self.live_migrate(be, host='p8-2')
+        # told as any guest of the host: no query for it per request
+        placed = self.useFixture(fixtures.MockPatchObject(
+            scheduler_endianness._instances, 'placed',
+            wraps=scheduler_endianness._instances.placed)).mock
         # the scheduler refuses with the rule: the host never sees it
         le = self.boot('le', host='p8-2', expected_state='ERROR')
         fault = self.fault_of(le)['message']
@@ -170,6 +176,7 @@ class SchedulersAfterAMoveTestCase(LiveMigrationTestBase):
         self.assertNotIn(le['id'], self.computes['p8-2'].driver.ledger
                          .holders())
         self.assert_runs_on(be, 'p8-2')
+        self.assertNotIn('p8-2', [c.args[2] for c in placed.call_args_list])
 
 
 class CompatModeTestCase(LiveMigrationTestBase):

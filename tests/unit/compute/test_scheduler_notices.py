@@ -42,6 +42,23 @@ class HostNoticesTestCase(test.NoDBTestCase):
         self.assertEqual('host1', host)
         self.assertEqual([uuids.guest], [i.uuid for i in infos.objects])
 
+    def test_arrived_casts_the_guest_as_nova_records_it_here(self):
+        # nova's destination of a live migration sets the instance's host
+        # and clears its task right after the driver's
+        # post_live_migration_at_destination (ComputeManager.
+        # _do_post_live_migration_at_destination)
+        self.instance.host = 'source'
+        self.instance.task_state = 'migrating'
+        scheduler_notices.arrived(self.ctxt, 'dest', self.instance)
+        (ctxt, host, infos), _ = self.rpc.update_instance_info.call_args
+        self.assertEqual('dest', host)
+        [sent] = infos.objects
+        self.assertEqual((uuids.guest, 'dest', None),
+                         (sent.uuid, sent.host, sent.task_state))
+        # nova's own object is left as nova has it
+        self.assertEqual(('source', 'migrating'),
+                         (self.instance.host, self.instance.task_state))
+
     def test_left_casts_its_removal(self):
         scheduler_notices.left(self.ctxt, 'host1', self.instance)
         self.rpc.delete_instance_info.assert_called_once_with(
