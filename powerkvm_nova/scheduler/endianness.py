@@ -293,37 +293,33 @@ class _InstanceEndianness:
                     self._known[uuid] = (endianness, until, guests.get(uuid))
 
     def _load(self, cell_uuid, uuids):
-        ctxt = nova_context.get_admin_context()
-        with nova_context.target_cell(ctxt, self._cell(ctxt, cell_uuid)) \
-                as cctxt:
-            # without 'deleted', nova's query returns deleted ones too
-            instances = objects.InstanceList.get_by_filters(
-                cctxt, {'uuid': uuids, 'deleted': False},
-                expected_attrs=['system_metadata'])
         found = {}
-        for instance in instances:
+        for instance in self._read(cell_uuid, {'uuid': uuids},
+                                   ['system_metadata']):
             endianness = records.counted_endianness(instance)
             if endianness is not None:
                 found[instance.uuid] = endianness
         return found
 
-    def _cell(self, ctxt, cell_uuid):
-        cell = self._cells.get(cell_uuid)
-        if cell is None:
-            cell = objects.CellMapping.get_by_uuid(ctxt, cell_uuid)
-            self._cells[cell_uuid] = cell
-        return cell
-
     def placed(self, cell_uuid, uuids, host):
         """Those of these guests the cell database has on host, read now."""
         if not cell_uuid:
             return set(uuids)
+        return {i.uuid for i in self._read(
+            cell_uuid, {'uuid': list(uuids), 'host': host}, [])}
+
+    def _read(self, cell_uuid, filters, expected_attrs):
+        """The cell's instances that match filters and are not deleted."""
         ctxt = nova_context.get_admin_context()
-        with nova_context.target_cell(ctxt, self._cell(ctxt, cell_uuid)) \
-                as cctxt:
-            return {i.uuid for i in objects.InstanceList.get_by_filters(
-                cctxt, {'uuid': list(uuids), 'host': host, 'deleted': False},
-                expected_attrs=[])}
+        cell = self._cells.get(cell_uuid)
+        if cell is None:
+            cell = objects.CellMapping.get_by_uuid(ctxt, cell_uuid)
+            self._cells[cell_uuid] = cell
+        with nova_context.target_cell(ctxt, cell) as cctxt:
+            # without 'deleted', nova's query returns deleted ones too
+            return objects.InstanceList.get_by_filters(
+                cctxt, dict(filters, deleted=False),
+                expected_attrs=expected_attrs)
 
 
 _instances = _InstanceEndianness()
