@@ -52,6 +52,10 @@ class CpuSteps:
     """
 
     power_host = None
+    # set with power_host (_describe_host)
+    _power_traits = {}
+    _vcpu_total = None
+    _static_with_power = None
 
     def _describe_host(self):
         try:
@@ -68,10 +72,12 @@ class CpuSteps:
                     'PowerKVM: %s.' % refuted)
         self._check_compat_config()
         # what each periodic report gives placement, fixed with the
-        # description (the options read are not mutable)
-        traits = frozenset(self.power_host.traits())
-        self._provider_parts = (self._vcpu_capacity(), traits,
-                                _POWER_TRAITS - traits)
+        # description (the options read are not mutable): the traits join
+        # nova's static ones (static_traits), the VCPU total goes through
+        # _PowerProvider
+        present = self.power_host.traits()
+        self._power_traits = {t: t in present for t in _POWER_TRAITS}
+        self._vcpu_total = self._vcpu_capacity()
         LOG.info('PowerKVM host CPU (probe %s): %s, %d cores, %d threads a '
                  'core, %d online, on %s; guest vCPU capacity %s.',
                  CONF.powerkvm.host_probe, self.power_host.mode,
@@ -140,9 +146,9 @@ class CpuSteps:
         return {'vcpus': capacity} if capacity else {}
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
-        if self.power_host is not None:
+        if self.power_host is not None and self._vcpu_total:
             provider_tree = _PowerProvider(provider_tree, nodename,
-                                           *self._provider_parts)
+                                           self._vcpu_total)
         super().update_provider_tree(provider_tree, nodename,
                                      allocations=allocations)
 
@@ -157,6 +163,21 @@ class CpuSteps:
         # guests natively, the guest choosing its byte order (MSR[LE]).
         traits.update(dict.fromkeys(POWER_ARCH_TRAITS, True))
         return traits
+
+    @property
+    def static_traits(self):
+        # nova's, and the host's POWER CPU, mode and generation (cpu.host.
+        # traits), the ones it has not unset (as after a change of mode):
+        # nova's update_provider_tree sets and unsets them with its own.
+        # Not through _get_cpu_traits, whose result nova keeps to the
+        # os-traits standard ones (os_traits.check_traits), dropping
+        # CUSTOM_POWERKVM_*. Read for every trait of every report: kept.
+        if self._static_with_power is None:
+            traits = super().static_traits
+            if self.power_host is None:
+                return traits
+            self._static_with_power = dict(traits, **self._power_traits)
+        return self._static_with_power
 
     def _emulated_cpu_traits(self, traits):
         # nova reads these from the machine: its own CPU's features, its
@@ -318,14 +339,12 @@ class CpuSteps:
 
 
 class _PowerProvider(nova_provider_tree.ProviderTree):
-    """nova's ProviderTree, with this host's POWER capacity and traits.
+    """nova's ProviderTree, with this host's POWER VCPU capacity.
 
     LibvirtDriver.update_provider_tree counts VCPU as the host's usable
     CPUs; placement's VCPU total here is the hardware threads the host's
-    mode gives guests (cpu.host.vcpu_capacity). And the host's POWER
-    traits (cpu.host.traits) join those the libvirt driver sets, the
-    others the driver manages leave. Done as the libvirt driver sets
-    them, rather than set again after it, the inventory and traits are
+    mode gives guests (cpu.host.vcpu_capacity). Done as the libvirt driver
+    sets the inventory, rather than set again after it, the inventory is
     stored once a report: ProviderTree.update_inventory deep-copies and
     logs every inventory that changed, and each change takes its lock.
 
@@ -334,13 +353,11 @@ class _PowerProvider(nova_provider_tree.ProviderTree):
     update through it is the tree's.
     """
 
-    def __init__(self, tree, nodename, capacity, traits, absent):
+    def __init__(self, tree, nodename, vcpus):
         self.__dict__.update(vars(tree))
         self._tree = tree
         self._nodename = nodename
-        self._capacity = capacity
-        self._traits = traits
-        self._absent = absent   # the POWER traits this host has not
+        self._vcpus = vcpus
 
     def __deepcopy__(self, memo):
         # the libvirt driver keeps a copy of the tree it updated
@@ -348,19 +365,7 @@ class _PowerProvider(nova_provider_tree.ProviderTree):
         return copy.deepcopy(self._tree, memo)
 
     def update_inventory(self, name_or_uuid, inventory, generation=None):
-        if (name_or_uuid == self._nodename and self._capacity and
-                'VCPU' in inventory):
-            inventory['VCPU'].update(total=self._capacity,
-                                     max_unit=self._capacity)
+        if name_or_uuid == self._nodename and 'VCPU' in inventory:
+            inventory['VCPU'].update(total=self._vcpus, max_unit=self._vcpus)
         return super().update_inventory(name_or_uuid, inventory,
                                         generation=generation)
-
-    def add_traits(self, name_or_uuid, *traits):
-        if name_or_uuid == self._nodename:
-            traits += tuple(self._traits)
-        return super().add_traits(name_or_uuid, *traits)
-
-    def remove_traits(self, name_or_uuid, *traits):
-        if name_or_uuid == self._nodename:
-            traits = self._absent.union(traits).difference(self._traits)
-        return super().remove_traits(name_or_uuid, *traits)

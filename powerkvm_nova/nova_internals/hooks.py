@@ -81,6 +81,8 @@ HOOKS = (
     Hook(_DRIVER, 'LibvirtDriver._get_cpu_traits',
          'the host reports both POWER arches, and no trait of a machine '
          'that emulates POWER', override=True),
+    Hook(_DRIVER, 'LibvirtDriver.static_traits',
+         'the host\'s POWER traits reach placement with nova\'s own'),
     Hook(_DRIVER, 'LibvirtDriver._check_emulation_arch',
          'the architecture the domain is built for', override=True),
     Hook(_DRIVER, 'LibvirtDriver._try_fetch_image_cache',

@@ -17,6 +17,7 @@ real libvirt does on CI. Native POWER hosts are the functional tier's.
 """
 
 import fixtures
+from nova.compute import provider_tree
 from nova import context
 from nova import exception as nova_exception
 from nova import objects
@@ -30,6 +31,7 @@ from nova.virt.libvirt import driver as libvirt_driver
 
 from powerkvm_nova.compute import capabilities
 from powerkvm_nova.compute import driver
+from powerkvm_nova.cpu import host as cpu_host
 from powerkvm_nova.endianness import Endianness
 from tests.fixtures import power_libvirt
 
@@ -103,6 +105,33 @@ class DriverTestCase(test.TestCase):
         self.assertEqual(set(), {t for t in traits if 'X86' in t})
         unset = {t for t, on in self.drvr.static_traits.items() if not on}
         self.assertIn('HW_CPU_X86_AVX2', unset)
+
+    def test_report_gives_placement_power_capacity_and_traits(self):
+        # one report on nova's own ProviderTree, as the resource tracker
+        # makes it: the VCPU total is the threads the host's mode gives
+        # guests, its POWER traits are set (CUSTOM_POWERKVM_* ones too,
+        # which nova's own static traits leave out: os_traits.check_traits
+        # knows only the standard ones) and those of other modes unset
+        tree = provider_tree.ProviderTree()
+        tree.new_root('compute1', 'c0ffee00-0000-4000-8000-000000000001')
+        tree.add_traits('compute1', 'CUSTOM_POWERKVM_SUBCORES_PER_CORE_4')
+        self.drvr.update_provider_tree(tree, 'compute1')
+        data = tree.data('compute1')
+        capacity = self.drvr.power_host.vcpu_capacity
+        self.assertTrue(capacity)
+        self.assertEqual((capacity, capacity),
+                         (data.inventory['VCPU']['total'],
+                          data.inventory['VCPU']['max_unit']))
+        present = self.drvr.power_host.traits()
+        self.assertTrue({t for t in present if t.startswith('CUSTOM_')})
+        self.assertLessEqual(present, data.traits)
+        self.assertEqual(set(), (cpu_host.all_traits() - present) &
+                         data.traits)
+        # the copy nova keeps is of its own tree, not the driver's view
+        self.assertIs(provider_tree.ProviderTree,
+                      type(self.drvr.provider_tree))
+        self.assertLessEqual(present, self.drvr.provider_tree.data(
+            'compute1').traits)
 
     def test_emulated_needs_qemu_virt_type(self):
         self.flags(virt_type='kvm', group='libvirt')
