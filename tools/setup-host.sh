@@ -14,23 +14,40 @@ packages=(
     # tools/idle_kernel.py: the assembler for the idle kernel
     binutils-powerpc64-linux-gnu
 )
+# the cloud's storage (tools/cloud/ceph.py): a one-node Ceph, its Python
+# bindings, and QEMU's RBD block driver (librbd, no kernel module); without
+# their recommendations, which would add Ceph's dashboard and its kin
+storage_packages=(
+    ceph-mon ceph-mgr ceph-osd ceph-common python3-rados python3-rbd
+    qemu-block-extra
+)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "setup-host: run as root (apt-get, libvirtd): sudo $0" >&2
     exit 1
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
-        || missing+=("$p")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "setup-host: installing ${missing[*]}..."
+function missing_of {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+            | grep -q 'ok installed' || echo "$p"
+    done
+}
+missing=($(missing_of "${packages[@]}"))
+storage_missing=($(missing_of "${storage_packages[@]}"))
+if [[ ${#missing[@]} -gt 0 || ${#storage_missing[@]} -gt 0 ]]; then
+    echo "setup-host: installing ${missing[*]} ${storage_missing[*]}..."
     # the ppc64el lists tools/build-test-guest.sh adds may be mid-sync on
     # the mirror; the amd64 ones are what apt-get install needs
     apt-get update -qq || echo "setup-host: apt-get update warned; going on"
+fi
+if [[ ${#missing[@]} -gt 0 ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+if [[ ${#storage_missing[@]} -gt 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${storage_missing[@]}"
 fi
 
 # Debian's packages start these with systemd; without it (containers, CI)

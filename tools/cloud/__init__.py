@@ -20,12 +20,14 @@
     python -m tools.cloud burst --cpu-loops 2      the 100-boot burst alone,
                                                    under load
 
-The controller is this machine's root namespace: MariaDB, RabbitMQ and
-every API (keystone, glance, placement, neutron, nova, nova's metadata),
-each a process of its own, the APIs under uwsgi. nova-conductor,
-nova-scheduler and neutron's RPC server run beside them. The computes are
-test bed hosts (tools/testbed.py): network, mount and UTS namespaces with
-their own libvirtd, where nova-compute runs as on a machine of its own.
+The controller is this machine's root namespace: MariaDB, RabbitMQ, a
+one-node Ceph (tools/cloud/ceph.py) and every API (keystone, glance,
+placement, neutron, nova, nova's metadata, cinder), each a process of its
+own, the APIs under uwsgi. nova-conductor, nova-scheduler, neutron's RPC
+server and cinder's scheduler and volume service run beside them. The
+computes are test bed hosts (tools/testbed.py): network, mount and UTS
+namespaces with their own libvirtd, where nova-compute runs as on a
+machine of its own.
 Beside the three POWER hosts, an x86_64 host (layout.X86_COMPUTE) runs
 nova's own LibvirtDriver, as in a cloud of several architectures.
 

@@ -70,8 +70,10 @@ def down(quiet=False):
 def status():
     """Each service and compute, up or not; 1 if any is down."""
     running = procs.services()
-    expected = (['mariadb'] + list(layout.APIS) +
-                ['neutron-rpc-server', 'nova-conductor', 'nova-scheduler'] +
+    expected = (['mariadb', 'ceph-mon', 'ceph-mgr', 'ceph-osd'] +
+                list(layout.APIS) +
+                ['neutron-rpc-server', 'nova-conductor', 'nova-scheduler',
+                 'cinder-scheduler', 'cinder-volume'] +
                 ['%s-%s' % (service, host) for host in layout.COMPUTES
                  for service in ('ovsdb-server', 'ovs-vswitchd',
                                  'neutron-ovs-agent')] +

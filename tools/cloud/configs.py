@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 
+from tools.cloud import ceph
 from tools.cloud import ini
 from tools.cloud import layout
 
@@ -32,6 +33,7 @@ PASTE = {
     'nova': ('nova/api-paste.ini', 'api-paste.ini'),
     'glance': ('glance/glance-api-paste.ini', 'glance-api-paste.ini'),
     'neutron': ('neutron/api-paste.ini', 'api-paste.ini'),
+    'cinder': ('cinder/api-paste.ini', 'api-paste.ini'),
 }
 
 # nova-compute's update_available_resource period, s: nova 34's default is
@@ -43,6 +45,8 @@ CPU_COMPAT_MODE = 'POWER8'
 # placement has for the PowerKVM hosts (the cloud sets no ratio)
 INITIAL_CPU_RATIO = 4.0
 SCHEDULER_WORKERS = 2
+# cinder's one volume type, its Ceph backend's (cinder's volume_backend_name)
+VOLUME_TYPE = 'ceph'
 
 
 def path(project, name=None):
@@ -71,6 +75,12 @@ def _client(user='nova'):
     return options
 
 
+def _cinder_client():
+    # cinder's API from the catalogue: block-storage, which nova's default
+    # catalog_info names by its alias, volumev3
+    return dict(_client('nova'), os_region_name=layout.REGION)
+
+
 def _locks(project):
     return {'lock_path': os.path.join(layout.DATA_DIR, project, 'locks')}
 
@@ -93,17 +103,56 @@ def keystone():
 def glance():
     data = os.path.join(layout.DATA_DIR, 'glance')
     return {
-        'DEFAULT': {'debug': True, 'enabled_backends': 'local:file'},
+        # images in Ceph, glance's default store there, as in most clouds
+        # (tools/cloud/ceph.py); their location shown, so that cinder and
+        # nova's RBD disks clone them copy-on-write
+        'DEFAULT': {'debug': True, 'enabled_backends': 'ceph:rbd',
+                    'show_image_direct_url': True},
         'database': {'connection': layout.db_url('glance')},
         'keystone_authtoken': _authtoken('glance'),
         'paste_deploy': {'flavor': 'keystone'},
-        'glance_store': {'default_backend': 'local'},
-        'local': {'filesystem_store_datadir': os.path.join(data, 'images')},
+        'glance_store': {'default_backend': 'ceph'},
+        'ceph': {'rbd_store_pool': 'images', 'rbd_store_user': 'glance',
+                 'rbd_store_ceph_conf': ceph.CONF},
         'os_glance_staging_store': {
             'filesystem_store_datadir': os.path.join(data, 'staging')},
         'os_glance_tasks_store': {
             'filesystem_store_datadir': os.path.join(data, 'tasks')},
         'oslo_concurrency': _locks('glance'),
+    }
+
+
+def cinder():
+    """cinder.conf of its API, scheduler and volume service.
+
+    One backend, Ceph's volumes pool through client.cinder (tools/cloud/
+    ceph.py); an image's volume is a copy-on-write clone of it in the
+    images pool (glance shows its location, show_image_direct_url).
+    """
+    return {
+        'DEFAULT': {
+            'debug': True,
+            'transport_url': layout.rabbit_url(),
+            'my_ip': layout.CONTROLLER,
+            'auth_strategy': 'keystone',
+            'state_path': os.path.join(layout.DATA_DIR, 'cinder'),
+            'api_paste_config': path('cinder', 'api-paste.ini'),
+            'enabled_backends': 'ceph',
+            'default_volume_type': VOLUME_TYPE,
+            'osapi_volume_workers': 1,
+        },
+        'database': {'connection': layout.db_url('cinder')},
+        'keystone_authtoken': _authtoken('cinder'),
+        'nova': _client('cinder'),
+        'oslo_concurrency': _locks('cinder'),
+        'ceph': {
+            'volume_driver': 'cinder.volume.drivers.rbd.RBDDriver',
+            'volume_backend_name': VOLUME_TYPE,
+            'rbd_pool': 'volumes',
+            'rbd_ceph_conf': ceph.CONF,
+            'rbd_user': 'cinder',
+            'rbd_secret_uuid': layout.CEPH_SECRET_UUID,
+        },
     }
 
 
@@ -167,6 +216,7 @@ def nova(driver='powerkvm'):
         'placement': _client('placement'),
         'neutron': _client('neutron'),
         'glance': {'region_name': layout.REGION},
+        'cinder': _cinder_client(),
         'conductor': {'workers': 1},
         # production runs several scheduler workers, each a process: they
         # choose hosts for concurrent requests from views of their own
@@ -220,6 +270,7 @@ def nova_compute(host, address, state_dir, instances_path):
         'neutron': _client('neutron'),
         'service_user': dict(_client('nova'), send_service_user_token=True),
         'glance': {'region_name': layout.REGION},
+        'cinder': _cinder_client(),
         'vnc': {'enabled': False},
         'oslo_concurrency': {'lock_path': os.path.join(state_dir, 'locks')},
         'oslo_messaging_notifications': {'driver': 'noop'},
@@ -262,7 +313,8 @@ def ovs_agent(host):
 def write_controller(driver='powerkvm'):
     for project, options in (('keystone', keystone()), ('glance', glance()),
                              ('placement', placement()),
-                             ('neutron', neutron()), ('nova', nova(driver))):
+                             ('neutron', neutron()), ('nova', nova(driver)),
+                             ('cinder', cinder())):
         os.makedirs(os.path.join(layout.ETC_DIR, project), exist_ok=True)
         os.makedirs(os.path.join(layout.DATA_DIR, project, 'locks'),
                     exist_ok=True)

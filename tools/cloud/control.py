@@ -15,6 +15,7 @@ conductor and scheduler, neutron's RPC server; in the order each needs."""
 
 import os
 
+from tools.cloud import ceph
 from tools.cloud import configs
 from tools.cloud import layout
 from tools.cloud import mariadb
@@ -38,12 +39,19 @@ CONFIG_ENV = {
                 'OS_NEUTRON_CONFIG_FILES': 'neutron.conf'},
     'nova': {'OS_NOVA_CONFIG_DIR': 'nova'},
     'nova-metadata': {'OS_NOVA_CONFIG_DIR': 'nova'},
+    'cinder': {},
+}
+# cinder's application reads its options from its command line
+# (cinder/wsgi/wsgi.py initialize_application: CONF(sys.argv[1:])), which
+# uwsgi gives it with --pyargv
+CONFIG_ARGS = {
+    'cinder': ['--pyargv', '--config-file ' + configs.path('cinder')],
 }
 # nova's services run in native threading mode (nova 34's default for
 # nova-compute; said here for the API, conductor and scheduler too)
 NOVA_ENV = {'OS_NOVA_DISABLE_EVENTLET_PATCHING': '1'}
 # the service users, each an admin of the "service" project
-SERVICE_USERS = ('glance', 'placement', 'neutron', 'nova')
+SERVICE_USERS = ('glance', 'placement', 'neutron', 'nova', 'cinder')
 
 
 def bin_(name):
@@ -67,11 +75,12 @@ def up(driver='powerkvm'):
     # Each service's schema needs only the database, and its programs
     # spend most of their time importing: all at once.
     procs.parallel(_keystone_setup, _glance_schema, _placement_schema,
-                   _neutron_schema, _nova_schema)
+                   _neutron_schema, _nova_schema, _cinder_schema, ceph.up)
     start_api('keystone')
     _catalogue()
     procs.parallel(lambda: start_api('glance'),
-                   lambda: start_api('placement'), _neutron, _nova)
+                   lambda: start_api('placement'), _neutron, _nova,
+                   _cinder)
 
 
 def _message_bus():
@@ -100,8 +109,8 @@ def start_api(name):
         env.update(NOVA_ENV)
     server = procs.start(name, [
         bin_('uwsgi'), '--http-socket', '%s:%d' % (layout.CONTROLLER, port),
-        '--module', module, '--procname-prefix', name + '-'] + list(UWSGI),
-        env=env)
+        '--module', module, '--procname-prefix', name + '-'] + list(UWSGI) +
+        CONFIG_ARGS.get(name, []), env=env)
     url = 'http://%s:%d/' % (layout.CONTROLLER, port)
     procs.wait_for(name, lambda: procs.process_alive(server) and
                    procs.answers_http(url), READY_TIMEOUT,
@@ -223,6 +232,27 @@ def _nova_schema():
     manage(conf + ['cell_v2', 'create_cell', '--name', 'cell1'])
     # cell1's schema ([database] connection), and cell0's
     manage(conf + ['db', 'sync'])
+
+
+def _cinder_schema():
+    manage(['cinder-manage', '--config-file', configs.path('cinder'), 'db',
+            'sync'])
+
+
+def _cinder():
+    """cinder's API, scheduler and volume service, and its volume type."""
+    conf = ['--config-file', configs.path('cinder')]
+    procs.parallel(
+        lambda: start_api('cinder'),
+        lambda: start_daemon('cinder-scheduler', ['cinder-scheduler'] + conf,
+                             'cinder-scheduler'),
+        lambda: start_daemon('cinder-volume', ['cinder-volume'] + conf,
+                             'cinder-volume'))
+    cloud = connection()
+    if not cloud.block_storage.find_type(configs.VOLUME_TYPE):
+        cloud.block_storage.create_type(
+            name=configs.VOLUME_TYPE,
+            extra_specs={'volume_backend_name': configs.VOLUME_TYPE})
 
 
 def _nova():

@@ -64,10 +64,14 @@ APIS = {
     'neutron': (9696, 'neutron.wsgi.api', 'network', ''),
     'nova': (8774, 'nova.wsgi.osapi_compute', 'compute', '/v2.1'),
     'nova-metadata': (8775, 'nova.wsgi.metadata', None, ''),
+    'cinder': (8776, 'cinder.wsgi.api', 'block-storage', '/v3'),
 }
 # nova's databases: the API's, cell0's and the one cell's
 DATABASES = ('keystone', 'glance', 'placement', 'neutron', 'nova_api',
-             'nova_cell0', 'nova_cell1')
+             'nova_cell0', 'nova_cell1', 'cinder')
+# The libvirt secret of client.cinder's key on every host: cinder names it
+# in each RBD volume's connection, and nova's disks in Ceph use it too.
+CEPH_SECRET_UUID = 'c1d2e3f4-0a1b-4c2d-8e3f-5a6b7c8d9e0f'
 
 # The computes: bed host -> the POWER it describes (doc/cpu.md's static
 # probe; an emulated host is a POWER8 or POWER9 of this many cores).

@@ -1,0 +1,115 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The cloud's storage, Ceph (tools/cloud/ceph.py), as an operator sees it:
+the cluster's health with the ceph CLI, glance's images in its pool."""
+
+import json
+import subprocess
+
+from tests.cloud import base
+from tests.cloud import servers
+from tools.cloud import ceph
+from tools.cloud import configs
+
+
+def ceph_cli(*argv, tool='ceph'):
+    done = subprocess.run([tool, '--conf', ceph.CONF] + list(argv),
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode:
+        raise AssertionError('%s %s failed (%d): %s' % (
+            tool, ' '.join(argv), done.returncode, done.stderr))
+    return done.stdout
+
+
+def pool_images(pool):
+    return set(json.loads(ceph_cli('ls', pool, '--format', 'json',
+                                   tool='rbd')))
+
+
+class StorageTestCase(servers.ServerTestCase):
+
+    def test_the_cluster_is_healthy_with_its_pools(self):
+        health = json.loads(ceph_cli('health', '--format', 'json'))
+        self.assertEqual('HEALTH_OK', health['status'], health)
+        pools = {p['poolname'] for p in json.loads(
+            ceph_cli('osd', 'lspools', '--format', 'json'))}
+        self.assertLessEqual(set(ceph.POOLS), pools)
+        stat = json.loads(ceph_cli('osd', 'stat', '--format', 'json'))
+        self.assertEqual((1, 1), (stat['num_osds'], stat['num_up_osds']))
+
+    def test_glance_keeps_images_in_ceph(self):
+        image = self.openstack(
+            'image', 'create', '--disk-format', 'raw', '--container-format',
+            'bare', '--file', self.blank_disk(), self.prefix + 'stored')['id']
+        self.addCleanup(self.conn.image.delete_image, image,
+                        ignore_missing=True)
+        shown = self.openstack('image', 'show', image)
+        self.assertEqual('active', shown['status'])
+        properties = shown['properties']
+        self.assertEqual('ceph', properties['stores'])
+        # the location cinder and nova's RBD disks clone from:
+        # rbd://<cluster fsid>/<pool>/<image>/<snapshot>
+        self.assertEqual(['images', image, 'snap'],
+                         properties['direct_url'].split('/')[3:], properties)
+        self.assertIn(image, pool_images('images'))
+        self.openstack('image', 'delete', image, parse=False)
+        self.assertNotIn(image, pool_images('images'))
+
+    def test_the_guest_images_servers_boot_from_are_in_ceph(self):
+        self.assertLessEqual(set(self.images.values()),
+                             pool_images('images'))
+
+
+class VolumesTestCase(servers.ServerTestCase):
+    """cinder's volumes, in Ceph's volumes pool."""
+
+    def volume(self, name, *argv):
+        """'volume create' with argv; available, and deleted after."""
+        volume = self.openstack(*(['volume', 'create', '--size', '1'] +
+                                  list(argv) + [self.prefix + name]))
+        self.addCleanup(self.delete_volume, volume['id'])
+        self.poll(lambda: self.conn.block_storage.get_volume(
+            volume['id']).status in ('available', 'error'),
+            base.BOOT_TIMEOUT, 'volume %s settled' % volume['id'])
+        shown = self.openstack('volume', 'show', volume['id'])
+        self.assertEqual('available', shown['status'], shown)
+        return shown
+
+    def delete_volume(self, volume_id):
+        self.conn.block_storage.delete_volume(volume_id, ignore_missing=True)
+        self.poll(lambda: self.conn.block_storage.find_volume(
+            volume_id) is None, base.BOOT_TIMEOUT,
+            'volume %s deleted' % volume_id)
+
+    def test_a_volume_is_an_image_of_the_volumes_pool(self):
+        volume = self.volume('blank')
+        self.assertEqual(configs.VOLUME_TYPE, volume['type'])
+        self.assertIn('volume-' + volume['id'], pool_images('volumes'))
+        self.openstack('volume', 'delete', volume['id'], parse=False)
+        self.poll(lambda: 'volume-' + volume['id'] not in pool_images(
+            'volumes'), base.BOOT_TIMEOUT, 'the volume gone from Ceph')
+
+    def test_a_guest_image_s_volume_is_a_clone_that_keeps_its_arch(self):
+        image = self.images['le']
+        volume = self.volume('of-le', '--image', image)
+        info = json.loads(ceph_cli('info', 'volumes/volume-' + volume['id'],
+                                   '--format', 'json', tool='rbd'))
+        # cinder's RBD driver clones the image's snapshot in the images
+        # pool (cinder/volume/drivers/rbd.py _is_cloneable: a raw image
+        # glance keeps in RBD and shows the location of)
+        self.assertEqual(('images', image),
+                         (info['parent']['pool'], info['parent']['image']),
+                         info)
+        # the evidence of its endianness, as an image-backed server's
+        metadata = volume['volume_image_metadata']
+        self.assertEqual('ppc64le', metadata['hw_architecture'], metadata)
