@@ -19,7 +19,13 @@ import subprocess
 from tests.cloud import base
 from tests.cloud import servers
 from tools.cloud import ceph
+from tools.cloud import computes
 from tools.cloud import configs
+from tools.cloud import layout
+from tools import test_guest
+
+# layout.COMPUTES: a POWER8 in whole-core mode, a POWER9
+P8, P9 = 'pkvm-p8', 'pkvm-p9'
 
 
 def ceph_cli(*argv, tool='ceph'):
@@ -34,6 +40,13 @@ def ceph_cli(*argv, tool='ceph'):
 def pool_images(pool):
     return set(json.loads(ceph_cli('ls', pool, '--format', 'json',
                                    tool='rbd')))
+
+
+def watchers(volume):
+    """The addresses of the clients that have volume's RBD image open."""
+    status = json.loads(ceph_cli('status', 'volumes/volume-' + volume,
+                                 '--format', 'json', tool='rbd'))
+    return [w['address'].split(':')[0] for w in status['watchers']]
 
 
 class StorageTestCase(servers.ServerTestCase):
@@ -113,3 +126,103 @@ class VolumesTestCase(servers.ServerTestCase):
         # the evidence of its endianness, as an image-backed server's
         metadata = volume['volume_image_metadata']
         self.assertEqual('ppc64le', metadata['hw_architecture'], metadata)
+
+
+class VolumeBackedServersTestCase(servers.ServerTestCase):
+    """Servers whose root disk is a cinder volume in Ceph."""
+
+    def setUp(self):
+        super().setUp()
+        # every volume a server of the test had: deleted after the servers
+        self.volumes = set()
+        self.addCleanup(self._delete_volumes)
+
+    def boot_from_volume(self, name, image, host):
+        """A server booting from a new 1 GiB volume of image, on host.
+
+        Returned at once; deleted after the test with its volumes,
+        whatever the test did.
+        """
+        name = self.prefix + name
+        self.addCleanup(self._delete_server, name)
+        return self.openstack(
+            '--os-compute-api-version', servers.HOST_VERSION, 'server',
+            'create', '--flavor', self.flavor, '--image', image,
+            '--boot-from-volume', '1', '--network', layout.PROVIDER_NETWORK,
+            '--host', host, name)
+
+    def volumes_of(self, server):
+        """Its volumes (nova makes them during the build)."""
+        volumes = [a.volume_id for a in
+                   self.conn.compute.volume_attachments(server['id'])]
+        self.volumes.update(volumes)
+        return volumes
+
+    def _delete_server(self, name):
+        for server in self.conn.compute.servers(name='^%s$' % name):
+            self.volumes_of(server)
+        self.delete_named(name)
+
+    def _delete_volumes(self):
+        for volume in self.volumes:
+            self.conn.block_storage.delete_volume(volume,
+                                                  ignore_missing=True)
+        self.poll(lambda: not [v for v in self.volumes if
+                               self.conn.block_storage.find_volume(v)],
+                  base.BOOT_TIMEOUT, 'the volumes deleted')
+
+    def assert_disk_in_ceph(self, volumes, arch, host):
+        """The server's one volume: in use, of its image's arch, open.
+
+        QEMU on host opened it through librbd: the client watching the
+        RBD image is at host's address.
+        """
+        self.assertEqual(1, len(volumes))
+        volume = self.openstack('volume', 'show', volumes[0])
+        self.assertEqual('in-use', volume['status'])
+        self.assertEqual(
+            arch, volume['volume_image_metadata']['hw_architecture'])
+        self.assertEqual([computes.attach().address(host)],
+                         watchers(volumes[0]))
+
+    def test_servers_of_each_endianness_boot_from_ceph_volumes(self):
+        # each on a host of its own, booting at once
+        le = self.boot_from_volume('bfv-le', self.images['le'], P9)
+        be = self.boot_from_volume('bfv-be', self.images['be'], P8)
+        le = self.wait_for_server(le['id'])
+        be = self.wait_for_server(be['id'])
+        self.assertEqual((P9, P8), (self.host_of(le), self.host_of(be)))
+        self.wait_for_console(le, servers.BOOTED)
+        for line in test_guest.BE_LINES:
+            self.wait_for_console(be, line)
+        volumes = self.volumes_of(le) + self.volumes_of(be)
+        self.assert_disk_in_ceph(volumes[:1], 'ppc64le', P9)
+        self.assert_disk_in_ceph(volumes[1:], 'ppc64', P8)
+
+        # a data volume attached to the running guest, and detached
+        data = self.openstack('volume', 'create', '--size', '1',
+                              self.prefix + 'data')['id']
+        self.volumes.add(data)
+        self.poll(lambda: self.conn.block_storage.get_volume(
+            data).status == 'available', base.BOOT_TIMEOUT, 'data volume')
+        self.openstack('server', 'add', 'volume', le['id'], data)
+        self.poll(lambda: self.conn.block_storage.get_volume(
+            data).status == 'in-use', base.BOOT_TIMEOUT, 'data attached')
+        self.assertEqual([computes.attach().address(P9)], watchers(data))
+        self.openstack('server', 'remove', 'volume', le['id'], data,
+                       parse=False)
+        self.poll(lambda: self.conn.block_storage.get_volume(
+            data).status == 'available', base.BOOT_TIMEOUT, 'data detached')
+        self.assertEqual([], watchers(data))
+        volumes.append(data)
+        for server in (le, be):
+            self.openstack('server', 'delete', '--wait', server['id'],
+                           parse=False)
+            self.assertEqual({}, servers.leftovers(server['id']))
+        # the volumes outlive their servers (the CLI's --boot-from-volume
+        # keeps them), detached: no client of Ceph holds them open
+        for volume in volumes:
+            self.poll(lambda volume=volume: self.conn.block_storage.get_volume(
+                volume).status == 'available', base.BOOT_TIMEOUT,
+                'volume %s detached' % volume)
+            self.assertEqual([], watchers(volume))

@@ -21,8 +21,10 @@ import time
 from tools.cloud import burst
 from tools.cloud import computes
 from tools.cloud import control
+from tools.cloud import guest_images
 from tools.cloud import layout
 from tools.cloud import procs
+from tools.cloud import starter
 from tools.cloud import tempest
 
 
@@ -38,6 +40,7 @@ def up(driver='powerkvm'):
         hosts = computes.network_up()
         control.up(driver)
         computes.up(hosts, driver)
+        starter.provide()
     except BaseException:
         sys.stderr.write('cloud: up failed; the logs are in %s\n'
                          % layout.LOG_DIR)
@@ -45,6 +48,11 @@ def up(driver='powerkvm'):
     print('cloud: up in %.0f s, the POWER hosts with the %s driver; logs '
           'in %s; the admin\'s environment: python -m tools.cloud env'
           % (time.monotonic() - began, driver, layout.LOG_DIR))
+    print('cloud: a first server: openstack server create --flavor '
+          'pkvm.tiny --image %s --network %s first (flavors: %s; the '
+          'big-endian image: %s)' % (
+              guest_images.GUESTS['le'][0], layout.PROVIDER_NETWORK,
+              ', '.join(starter.FLAVORS), guest_images.GUESTS['be'][0]))
 
 
 def down(quiet=False):

@@ -72,6 +72,11 @@ def keyring(name):
     return os.path.join(CONF_DIR, 'ceph.%s.keyring' % name)
 
 
+def key(user):
+    """The cephx key of client.user (base64), as libvirt's secret takes it."""
+    return _ceph('auth', 'get-key', 'client.' + user).strip()
+
+
 def _ceph(*args, what=None):
     return procs.run(['ceph', '--conf', CONF, '--connect-timeout', '30'] +
                      list(args), what=what or 'ceph ' + ' '.join(args[:3]))

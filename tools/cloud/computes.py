@@ -22,6 +22,7 @@ default URI: nothing tells it that it is not a machine of its own.
 import os
 import time
 
+from tools.cloud import ceph
 from tools.cloud import configs
 from tools.cloud import control
 from tools.cloud import layout
@@ -30,6 +31,11 @@ from tools.cloud import procs
 from tools import testbed
 
 START_TIMEOUT = 180
+CEPH_SECRET = """<secret ephemeral='no' private='no'>
+  <uuid>{uuid}</uuid>
+  <usage type='ceph'><name>client.cinder secret</name></usage>
+</secret>
+"""
 SSH_DIR = os.path.join(layout.DATA_DIR, 'ssh')
 # nova moves a cold-migrated guest's files over ssh as root (its remotefs:
 # ssh to make the directory, scp for the disks), to the destination's
@@ -81,6 +87,9 @@ def network_up():
 def up(hosts, driver='powerkvm'):
     """Every host's nova-compute; the PowerKVM hosts' with driver."""
     _keys()
+    cinder_key = ceph.key('cinder')
+    for host in layout.HOSTS:
+        _ceph_secret(hosts, host, cinder_key)
     for host, cpu in layout.COMPUTES.items():
         _sshd(hosts, host)
         network.switch_up(hosts, host)
@@ -104,6 +113,27 @@ def _compute(hosts, host, cpu, driver):
                 [control.bin_('nova-compute'), '--config-file', conf],
                 env=control.NOVA_ENV,
                 wrap=lambda argv, host=host: hosts.command(host, argv))
+
+
+def _ceph_secret(hosts, host, cinder_key):
+    """client.cinder's key, as the libvirt secret cinder's volumes name.
+
+    cinder puts its rbd_secret_uuid in each RBD volume's connection, and
+    nova's libvirt driver names that secret in the disk's <auth>; QEMU's
+    librbd logs in with it. Each compute defines it as Ceph's "Block
+    Devices and OpenStack" (doc/rbd/rbd-openstack.rst) has it done:
+    virsh secret-define, then secret-set-value with the key.
+    """
+    state = os.path.join(layout.DATA_DIR, 'compute', host)
+    os.makedirs(state, exist_ok=True)
+    xml = os.path.join(state, 'ceph-secret.xml')
+    with open(xml, 'w') as f:
+        f.write(CEPH_SECRET.format(uuid=layout.CEPH_SECRET_UUID))
+    hosts.run(host, ['virsh', 'secret-define', '--file', xml],
+              capture_output=True)
+    hosts.run(host, ['virsh', 'secret-set-value', '--secret',
+                     layout.CEPH_SECRET_UUID, '--base64', cinder_key],
+              capture_output=True)
 
 
 def _keys():

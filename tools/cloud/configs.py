@@ -278,6 +278,8 @@ def nova_compute(host, address, state_dir, instances_path):
         'nova_sys_admin': {'helper_command': privsep},
         'vif_plug_ovs_privileged': {'helper_command': privsep},
         'vif_plug_linux_bridge_privileged': {'helper_command': privsep},
+        # os-brick's, for a volume's connection (nova's volume attach)
+        'privsep_osbrick': {'helper_command': privsep},
     }
 
 
