@@ -152,16 +152,19 @@ class ServerTestCase(base.CloudTestCase):
     def host_of(self, server):
         return server['OS-EXT-SRV-ATTR:host']
 
-    def live_migrate(self, server, host):
-        """Block-migrate a running server to host, its guest answering on.
+    def live_migrate(self, server, host, block=True):
+        """Live-migrate a running server to host, its guest answering on.
 
+        :param block: block migration (the hosts' local disks), or nova's
+            choice (auto, from microversion 2.25)
         :returns: the server there, and its guest's uptime before and after
         """
         before = self.uptime(server)
         self.openstack('--os-compute-api-version', HOST_VERSION, 'server',
                        'migrate', '--live-migration', '--host', host,
-                       '--block-migration', '--wait', server['id'],
-                       parse=False, timeout=2 * base.BOOT_TIMEOUT)
+                       *(['--block-migration'] if block else []), '--wait',
+                       server['id'], parse=False,
+                       timeout=2 * base.BOOT_TIMEOUT)
         live = self.wait_for_server(server['id'])
         self.assertEqual(host, self.host_of(live))
         # the same guest, running on: its clock went on

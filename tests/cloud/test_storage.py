@@ -226,3 +226,27 @@ class VolumeBackedServersTestCase(servers.ServerTestCase):
                 volume).status == 'available', base.BOOT_TIMEOUT,
                 'volume %s detached' % volume)
             self.assertEqual([], watchers(volume))
+
+    def test_a_server_of_a_volume_moves_live_with_its_disk_in_ceph(self):
+        # 'volume create --image', then 'server create --volume'
+        volume = self.openstack('volume', 'create', '--size', '1', '--image',
+                                self.images['le'], '--bootable',
+                                self.prefix + 'root')['id']
+        self.volumes.add(volume)
+        self.poll(lambda: self.conn.block_storage.get_volume(
+            volume).status == 'available', base.BOOT_TIMEOUT, 'root volume')
+        name = self.prefix + 'of-volume'
+        self.addCleanup(self._delete_server, name)
+        server = self.openstack(
+            '--os-compute-api-version', servers.HOST_VERSION, 'server',
+            'create', '--flavor', self.flavor, '--volume', volume,
+            '--network', layout.PROVIDER_NETWORK, '--host', P9, name)
+        server = self.wait_for_server(server['id'])
+        self.wait_for_console(server, servers.BOOTED)
+        self.assertEqual([computes.attach().address(P9)], watchers(volume))
+        # nova chooses (microversion 2.25's 'auto'): no block migration,
+        # the disk being on storage both hosts share; QEMU on the
+        # destination opens the same RBD image, nothing is copied
+        self.live_migrate(server, P8, block=False)
+        self.assertEqual([computes.attach().address(P8)], watchers(volume))
+        self.assertEqual([volume], self.volumes_of(server))
