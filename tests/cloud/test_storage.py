@@ -83,26 +83,42 @@ class StorageTestCase(servers.ServerTestCase):
                              pool_images('images'))
 
 
-class VolumesTestCase(servers.ServerTestCase):
-    """cinder's volumes, in Ceph's volumes pool."""
+class VolumeTestCase(servers.ServerTestCase):
+    """A test of cinder's volumes: each it makes, deleted after it."""
+
+    def setUp(self):
+        super().setUp()
+        # every volume of the test, its servers' too: deleted after the
+        # servers (cleanups run last first)
+        self.volumes = set()
+        self.addCleanup(self._delete_volumes)
 
     def volume(self, name, *argv):
-        """'volume create' with argv; available, and deleted after."""
+        """'volume create' with argv, once available: 'volume show'."""
         volume = self.openstack(*(['volume', 'create', '--size', '1'] +
                                   list(argv) + [self.prefix + name]))
-        self.addCleanup(self.delete_volume, volume['id'])
-        self.poll(lambda: self.conn.block_storage.get_volume(
-            volume['id']).status in ('available', 'error'),
-            base.BOOT_TIMEOUT, 'volume %s settled' % volume['id'])
+        self.volumes.add(volume['id'])
+        self.wait_for_volume(volume['id'], ('available', 'error'))
         shown = self.openstack('volume', 'show', volume['id'])
         self.assertEqual('available', shown['status'], shown)
         return shown
 
-    def delete_volume(self, volume_id):
-        self.conn.block_storage.delete_volume(volume_id, ignore_missing=True)
-        self.poll(lambda: self.conn.block_storage.find_volume(
-            volume_id) is None, base.BOOT_TIMEOUT,
-            'volume %s deleted' % volume_id)
+    def wait_for_volume(self, volume, statuses=('available',)):
+        self.poll(lambda: self.conn.block_storage.get_volume(
+            volume).status in statuses, base.BOOT_TIMEOUT,
+            'volume %s %s' % (volume, ' or '.join(statuses)))
+
+    def _delete_volumes(self):
+        for volume in self.volumes:
+            self.conn.block_storage.delete_volume(volume,
+                                                  ignore_missing=True)
+        self.poll(lambda: not [v for v in self.volumes if
+                               self.conn.block_storage.find_volume(v)],
+                  base.BOOT_TIMEOUT, 'the volumes deleted')
+
+
+class VolumesTestCase(VolumeTestCase):
+    """cinder's volumes, in Ceph's volumes pool."""
 
     def test_a_volume_is_an_image_of_the_volumes_pool(self):
         volume = self.volume('blank')
@@ -128,28 +144,22 @@ class VolumesTestCase(servers.ServerTestCase):
         self.assertEqual('ppc64le', metadata['hw_architecture'], metadata)
 
 
-class VolumeBackedServersTestCase(servers.ServerTestCase):
+class VolumeBackedServersTestCase(VolumeTestCase):
     """Servers whose root disk is a cinder volume in Ceph."""
 
-    def setUp(self):
-        super().setUp()
-        # every volume a server of the test had: deleted after the servers
-        self.volumes = set()
-        self.addCleanup(self._delete_volumes)
+    def server_of_volume(self, name, host, *source):
+        """'server create' of a root disk in cinder on host, at once.
 
-    def boot_from_volume(self, name, image, host):
-        """A server booting from a new 1 GiB volume of image, on host.
-
-        Returned at once; deleted after the test with its volumes,
-        whatever the test did.
+        source: '--volume V', or '--image I --boot-from-volume SIZE'. The
+        server is deleted after the test, then its volumes, whatever the
+        test did.
         """
         name = self.prefix + name
         self.addCleanup(self._delete_server, name)
-        return self.openstack(
-            '--os-compute-api-version', servers.HOST_VERSION, 'server',
-            'create', '--flavor', self.flavor, '--image', image,
-            '--boot-from-volume', '1', '--network', layout.PROVIDER_NETWORK,
-            '--host', host, name)
+        return self.openstack(*(
+            ['--os-compute-api-version', servers.HOST_VERSION, 'server',
+             'create', '--flavor', self.flavor] + list(source) +
+            ['--network', layout.PROVIDER_NETWORK, '--host', host, name]))
 
     def volumes_of(self, server):
         """Its volumes (nova makes them during the build)."""
@@ -162,14 +172,6 @@ class VolumeBackedServersTestCase(servers.ServerTestCase):
         for server in self.conn.compute.servers(name='^%s$' % name):
             self.volumes_of(server)
         self.delete_named(name)
-
-    def _delete_volumes(self):
-        for volume in self.volumes:
-            self.conn.block_storage.delete_volume(volume,
-                                                  ignore_missing=True)
-        self.poll(lambda: not [v for v in self.volumes if
-                               self.conn.block_storage.find_volume(v)],
-                  base.BOOT_TIMEOUT, 'the volumes deleted')
 
     def assert_disk_in_ceph(self, volumes, arch, host):
         """The server's one volume: in use, of its image's arch, open.
@@ -187,8 +189,10 @@ class VolumeBackedServersTestCase(servers.ServerTestCase):
 
     def test_servers_of_each_endianness_boot_from_ceph_volumes(self):
         # each on a host of its own, booting at once
-        le = self.boot_from_volume('bfv-le', self.images['le'], P9)
-        be = self.boot_from_volume('bfv-be', self.images['be'], P8)
+        le = self.server_of_volume('bfv-le', P9, '--image', self.images['le'],
+                                   '--boot-from-volume', '1')
+        be = self.server_of_volume('bfv-be', P8, '--image', self.images['be'],
+                                   '--boot-from-volume', '1')
         le = self.wait_for_server(le['id'])
         be = self.wait_for_server(be['id'])
         self.assertEqual((P9, P8), (self.host_of(le), self.host_of(be)))
@@ -200,19 +204,13 @@ class VolumeBackedServersTestCase(servers.ServerTestCase):
         self.assert_disk_in_ceph(volumes[1:], 'ppc64', P8)
 
         # a data volume attached to the running guest, and detached
-        data = self.openstack('volume', 'create', '--size', '1',
-                              self.prefix + 'data')['id']
-        self.volumes.add(data)
-        self.poll(lambda: self.conn.block_storage.get_volume(
-            data).status == 'available', base.BOOT_TIMEOUT, 'data volume')
+        data = self.volume('data')['id']
         self.openstack('server', 'add', 'volume', le['id'], data)
-        self.poll(lambda: self.conn.block_storage.get_volume(
-            data).status == 'in-use', base.BOOT_TIMEOUT, 'data attached')
+        self.wait_for_volume(data, ('in-use',))
         self.assertEqual([computes.attach().address(P9)], watchers(data))
         self.openstack('server', 'remove', 'volume', le['id'], data,
                        parse=False)
-        self.poll(lambda: self.conn.block_storage.get_volume(
-            data).status == 'available', base.BOOT_TIMEOUT, 'data detached')
+        self.wait_for_volume(data)
         self.assertEqual([], watchers(data))
         volumes.append(data)
         for server in (le, be):
@@ -222,25 +220,14 @@ class VolumeBackedServersTestCase(servers.ServerTestCase):
         # the volumes outlive their servers (the CLI's --boot-from-volume
         # keeps them), detached: no client of Ceph holds them open
         for volume in volumes:
-            self.poll(lambda volume=volume: self.conn.block_storage.get_volume(
-                volume).status == 'available', base.BOOT_TIMEOUT,
-                'volume %s detached' % volume)
+            self.wait_for_volume(volume)
             self.assertEqual([], watchers(volume))
 
     def test_a_server_of_a_volume_moves_live_with_its_disk_in_ceph(self):
         # 'volume create --image', then 'server create --volume'
-        volume = self.openstack('volume', 'create', '--size', '1', '--image',
-                                self.images['le'], '--bootable',
-                                self.prefix + 'root')['id']
-        self.volumes.add(volume)
-        self.poll(lambda: self.conn.block_storage.get_volume(
-            volume).status == 'available', base.BOOT_TIMEOUT, 'root volume')
-        name = self.prefix + 'of-volume'
-        self.addCleanup(self._delete_server, name)
-        server = self.openstack(
-            '--os-compute-api-version', servers.HOST_VERSION, 'server',
-            'create', '--flavor', self.flavor, '--volume', volume,
-            '--network', layout.PROVIDER_NETWORK, '--host', P9, name)
+        volume = self.volume('root', '--image', self.images['le'],
+                             '--bootable')['id']
+        server = self.server_of_volume('of-volume', P9, '--volume', volume)
         server = self.wait_for_server(server['id'])
         self.wait_for_console(server, servers.BOOTED)
         self.assertEqual([computes.attach().address(P9)], watchers(volume))
