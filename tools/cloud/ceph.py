@@ -128,7 +128,7 @@ osd memory target = {osd_memory}
 
 
 def _authtool(*args):
-    procs.run(['ceph-authtool'] + list(args), what='ceph-authtool')
+    return procs.run(['ceph-authtool'] + list(args), what='ceph-authtool')
 
 
 def _start(name, argv, ready):
@@ -180,8 +180,7 @@ def up():
 def _osd():
     """osd.0, made as vstart.sh makes one: ceph osd new, then mkfs."""
     osd_uuid = str(uuid.uuid4())
-    key = procs.run(['ceph-authtool', '--gen-print-key'],
-                    what='ceph-authtool').strip()
+    key = _authtool('--gen-print-key').strip()
     secret = os.path.join(DATA, 'osd0', 'new.json')
     with open(secret, 'w') as f:
         json.dump({'cephx_secret': key}, f)

@@ -32,13 +32,19 @@ FLAVORS = {
 
 def provide():
     """The images and flavors; what a first server is made of."""
-    images = guest_images.ensure()
+    guest_images.ensure()
     cloud = control.connection()
     for name, (vcpus, ram, disk, specs) in FLAVORS.items():
-        if cloud.compute.find_flavor(name):
-            continue
-        flavor = cloud.compute.create_flavor(
-            name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
-        if specs:
-            cloud.compute.create_flavor_extra_specs(flavor, specs)
-    return images
+        flavor(cloud, name, vcpus, ram, disk, specs)
+
+
+def flavor(cloud, name, vcpus, ram, disk=1, specs=None):
+    """The public flavor of this name, made as given if the cloud lacks it."""
+    found = cloud.compute.find_flavor(name)
+    if found:
+        return found
+    made = cloud.compute.create_flavor(name=name, vcpus=vcpus, ram=ram,
+                                       disk=disk, is_public=True)
+    if specs:
+        cloud.compute.create_flavor_extra_specs(made, specs)
+    return made

@@ -38,6 +38,7 @@ from tools.cloud import control
 from tools.cloud import guest_images
 from tools.cloud import ini
 from tools.cloud import layout
+from tools.cloud import starter
 
 WORKSPACE = os.path.join(layout.STATE_DIR, 'tempest')
 CONF = os.path.join(WORKSPACE, 'etc', 'tempest.conf')
@@ -64,13 +65,8 @@ TOTALS = re.compile(r'^ - (Passed|Skipped|Failed|Expected Fail|'
 
 
 def flavors(cloud):
-    ids = {}
-    for name, (vcpus, ram) in FLAVORS.items():
-        flavor = (cloud.compute.find_flavor(name) or
-                  cloud.compute.create_flavor(name=name, vcpus=vcpus,
-                                              ram=ram, disk=1))
-        ids[name] = flavor.id
-    return ids
+    return {name: starter.flavor(cloud, name, vcpus, ram).id
+            for name, (vcpus, ram) in FLAVORS.items()}
 
 
 def max_microversion(cloud):
