@@ -21,15 +21,12 @@ nova and the driver put guests, not about Linux booting under emulation.
 import concurrent.futures
 import datetime
 import os
-import queue
 import statistics
-import threading
-import xml.etree.ElementTree as ElementTree
 
 import fixtures
-import libvirt
 
 from tests.cloud import base
+from tests.cloud import mix_watch
 from tests.cloud import servers
 from tools.cloud import computes
 from tools.cloud import configs
@@ -50,65 +47,6 @@ RAM_MB = 256
 ADMISSION_EVENT = 'powerkvm_endianness_admission'
 
 
-class MixWatch:
-    """Every domain defined or started on each host, as libvirt reports it.
-
-    Each event has its host's domains looked at (their architecture in
-    their XML): a host mixed even for a moment is seen, not only at the end.
-    """
-
-    def __init__(self, hosts):
-        libvirt.virEventRegisterDefaultImpl()
-        self.mixed = []
-        self._events = queue.Queue()
-        self._stop = threading.Event()
-        self._conns = {}
-        for host in layout.HOSTS:
-            conn = libvirt.open(hosts.uri(host))
-            conn.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._event,
-                host)
-            self._conns[host] = conn
-        for target in (self._loop, self._check):
-            threading.Thread(target=target, daemon=True).start()
-
-    def _event(self, conn, dom, event, detail, host):
-        # libvirt's event thread: the looking is done elsewhere
-        if event in (libvirt.VIR_DOMAIN_EVENT_DEFINED,
-                     libvirt.VIR_DOMAIN_EVENT_STARTED):
-            self._events.put(host)
-
-    def _loop(self):
-        while not self._stop.is_set():
-            libvirt.virEventRunDefaultImpl()
-
-    def _check(self):
-        while not self._stop.is_set():
-            try:
-                host = self._events.get(timeout=1)
-            except queue.Empty:
-                continue
-            arches = self.arches(host)
-            if len(set(arches.values())) > 1:
-                self.mixed.append((host, sorted(set(arches.values()))))
-
-    def arches(self, host):
-        """{domain UUID: its architecture} of every domain on host."""
-        found = {}
-        for dom in self._conns[host].listAllDomains():
-            try:
-                xml = ElementTree.fromstring(dom.XMLDesc())
-            except libvirt.libvirtError:
-                continue        # undefined meanwhile
-            found[dom.UUIDString()] = xml.find('./os/type').get('arch')
-        return found
-
-    def close(self):
-        self._stop.set()
-        for conn in self._conns.values():
-            conn.close()
-
-
 def _time(stamp):
     """A server's time stamp; nova gives launched_at without its zone (UTC)."""
     moment = datetime.datetime.fromisoformat(stamp.replace('Z', '+00:00'))
@@ -124,7 +62,7 @@ class BurstTestCase(servers.ServerTestCase):
     def setUp(self):
         super().setUp()
         self.hosts = computes.attach()
-        self.watch = MixWatch(self.hosts)
+        self.watch = mix_watch.MixWatch(self.hosts)
         self.addCleanup(self.watch.close)
         self.lift_quota()
         self.idle = self.idle_images()

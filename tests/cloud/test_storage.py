@@ -14,50 +14,27 @@
 the cluster's health with the ceph CLI, glance's images in its pool."""
 
 import json
-import subprocess
 
 from tests.cloud import base
 from tests.cloud import servers
+from tests.cloud import volumes
 from tools.cloud import ceph
-from tools.cloud import computes
 from tools.cloud import configs
-from tools.cloud import layout
 from tools import test_guest
 
 # layout.COMPUTES: a POWER8 in whole-core mode, a POWER9
 P8, P9 = 'pkvm-p8', 'pkvm-p9'
 
 
-def ceph_cli(*argv, tool='ceph'):
-    done = subprocess.run([tool, '--conf', ceph.CONF] + list(argv),
-                          capture_output=True, text=True, timeout=60)
-    if done.returncode:
-        raise AssertionError('%s %s failed (%d): %s' % (
-            tool, ' '.join(argv), done.returncode, done.stderr))
-    return done.stdout
-
-
-def pool_images(pool):
-    return set(json.loads(ceph_cli('ls', pool, '--format', 'json',
-                                   tool='rbd')))
-
-
-def watchers(volume):
-    """The addresses of the clients that have volume's RBD image open."""
-    status = json.loads(ceph_cli('status', 'volumes/volume-' + volume,
-                                 '--format', 'json', tool='rbd'))
-    return [w['address'].split(':')[0] for w in status['watchers']]
-
-
 class StorageTestCase(servers.ServerTestCase):
 
     def test_the_cluster_is_healthy_with_its_pools(self):
-        health = json.loads(ceph_cli('health', '--format', 'json'))
+        health = json.loads(volumes.ceph_cli('health', '--format', 'json'))
         self.assertEqual('HEALTH_OK', health['status'], health)
         pools = {p['poolname'] for p in json.loads(
-            ceph_cli('osd', 'lspools', '--format', 'json'))}
+            volumes.ceph_cli('osd', 'lspools', '--format', 'json'))}
         self.assertLessEqual(set(ceph.POOLS), pools)
-        stat = json.loads(ceph_cli('osd', 'stat', '--format', 'json'))
+        stat = json.loads(volumes.ceph_cli('osd', 'stat', '--format', 'json'))
         self.assertEqual((1, 1), (stat['num_osds'], stat['num_up_osds']))
 
     def test_glance_keeps_images_in_ceph(self):
@@ -74,65 +51,34 @@ class StorageTestCase(servers.ServerTestCase):
         # rbd://<cluster fsid>/<pool>/<image>/<snapshot>
         self.assertEqual(['images', image, 'snap'],
                          properties['direct_url'].split('/')[3:], properties)
-        self.assertIn(image, pool_images('images'))
+        self.assertIn(image, volumes.pool_images('images'))
         self.openstack('image', 'delete', image, parse=False)
-        self.assertNotIn(image, pool_images('images'))
+        self.assertNotIn(image, volumes.pool_images('images'))
 
     def test_the_guest_images_servers_boot_from_are_in_ceph(self):
         self.assertLessEqual(set(self.images.values()),
-                             pool_images('images'))
+                             volumes.pool_images('images'))
 
 
-class VolumeTestCase(servers.ServerTestCase):
-    """A test of cinder's volumes: each it makes, deleted after it."""
-
-    def setUp(self):
-        super().setUp()
-        # every volume of the test, its servers' too: deleted after the
-        # servers (cleanups run last first)
-        self.volumes = set()
-        self.addCleanup(self._delete_volumes)
-
-    def volume(self, name, *argv):
-        """'volume create' with argv, once available: 'volume show'."""
-        volume = self.openstack(*(['volume', 'create', '--size', '1'] +
-                                  list(argv) + [self.prefix + name]))
-        self.volumes.add(volume['id'])
-        self.wait_for_volume(volume['id'], ('available', 'error'))
-        shown = self.openstack('volume', 'show', volume['id'])
-        self.assertEqual('available', shown['status'], shown)
-        return shown
-
-    def wait_for_volume(self, volume, statuses=('available',)):
-        self.poll(lambda: self.conn.block_storage.get_volume(
-            volume).status in statuses, base.BOOT_TIMEOUT,
-            'volume %s %s' % (volume, ' or '.join(statuses)))
-
-    def _delete_volumes(self):
-        for volume in self.volumes:
-            self.conn.block_storage.delete_volume(volume,
-                                                  ignore_missing=True)
-        self.poll(lambda: not [v for v in self.volumes if
-                               self.conn.block_storage.find_volume(v)],
-                  base.BOOT_TIMEOUT, 'the volumes deleted')
-
-
-class VolumesTestCase(VolumeTestCase):
+class VolumesTestCase(volumes.VolumeTestCase):
     """cinder's volumes, in Ceph's volumes pool."""
 
     def test_a_volume_is_an_image_of_the_volumes_pool(self):
         volume = self.volume('blank')
         self.assertEqual(configs.VOLUME_TYPE, volume['type'])
-        self.assertIn('volume-' + volume['id'], pool_images('volumes'))
+        self.assertIn('volume-' + volume['id'],
+                      volumes.pool_images('volumes'))
         self.openstack('volume', 'delete', volume['id'], parse=False)
-        self.poll(lambda: 'volume-' + volume['id'] not in pool_images(
-            'volumes'), base.BOOT_TIMEOUT, 'the volume gone from Ceph')
+        self.poll(lambda: 'volume-' + volume['id'] not in
+                  volumes.pool_images('volumes'), base.BOOT_TIMEOUT,
+                  lambda _: 'the volume still in Ceph')
 
     def test_a_guest_image_s_volume_is_a_clone_that_keeps_its_arch(self):
         image = self.images['le']
         volume = self.volume('of-le', '--image', image)
-        info = json.loads(ceph_cli('info', 'volumes/volume-' + volume['id'],
-                                   '--format', 'json', tool='rbd'))
+        info = json.loads(volumes.ceph_cli(
+            'info', 'volumes/volume-' + volume['id'], '--format', 'json',
+            tool='rbd'))
         # cinder's RBD driver clones the image's snapshot in the images
         # pool (cinder/volume/drivers/rbd.py _is_cloneable: a raw image
         # glance keeps in RBD and shows the location of)
@@ -144,48 +90,8 @@ class VolumesTestCase(VolumeTestCase):
         self.assertEqual('ppc64le', metadata['hw_architecture'], metadata)
 
 
-class VolumeBackedServersTestCase(VolumeTestCase):
+class VolumeBackedServersTestCase(volumes.VolumeTestCase):
     """Servers whose root disk is a cinder volume in Ceph."""
-
-    def server_of_volume(self, name, host, *source):
-        """'server create' of a root disk in cinder on host, at once.
-
-        source: '--volume V', or '--image I --boot-from-volume SIZE'. The
-        server is deleted after the test, then its volumes, whatever the
-        test did.
-        """
-        name = self.prefix + name
-        self.addCleanup(self._delete_server, name)
-        return self.openstack(*(
-            ['--os-compute-api-version', servers.HOST_VERSION, 'server',
-             'create', '--flavor', self.flavor] + list(source) +
-            ['--network', layout.PROVIDER_NETWORK, '--host', host, name]))
-
-    def volumes_of(self, server):
-        """Its volumes (nova makes them during the build)."""
-        volumes = [a.volume_id for a in
-                   self.conn.compute.volume_attachments(server['id'])]
-        self.volumes.update(volumes)
-        return volumes
-
-    def _delete_server(self, name):
-        for server in self.conn.compute.servers(name='^%s$' % name):
-            self.volumes_of(server)
-        self.delete_named(name)
-
-    def assert_disk_in_ceph(self, volumes, arch, host):
-        """The server's one volume: in use, of its image's arch, open.
-
-        QEMU on host opened it through librbd: the client watching the
-        RBD image is at host's address.
-        """
-        self.assertEqual(1, len(volumes))
-        volume = self.openstack('volume', 'show', volumes[0])
-        self.assertEqual('in-use', volume['status'])
-        self.assertEqual(
-            arch, volume['volume_image_metadata']['hw_architecture'])
-        self.assertEqual([computes.attach().address(host)],
-                         watchers(volumes[0]))
 
     def test_servers_of_each_endianness_boot_from_ceph_volumes(self):
         # each on a host of its own, booting at once
@@ -199,29 +105,29 @@ class VolumeBackedServersTestCase(VolumeTestCase):
         self.wait_for_console(le, servers.BOOTED)
         for line in test_guest.BE_LINES:
             self.wait_for_console(be, line)
-        volumes = self.volumes_of(le) + self.volumes_of(be)
-        self.assert_disk_in_ceph(volumes[:1], 'ppc64le', P9)
-        self.assert_disk_in_ceph(volumes[1:], 'ppc64', P8)
+        disks = self.volumes_of(le) + self.volumes_of(be)
+        self.assert_disk_in_ceph(disks[:1], 'ppc64le', P9)
+        self.assert_disk_in_ceph(disks[1:], 'ppc64', P8)
 
         # a data volume attached to the running guest, and detached
         data = self.volume('data')['id']
         self.openstack('server', 'add', 'volume', le['id'], data)
         self.wait_for_volume(data, ('in-use',))
-        self.assertEqual([computes.attach().address(P9)], watchers(data))
+        self.assert_open_on(data, P9)
         self.openstack('server', 'remove', 'volume', le['id'], data,
                        parse=False)
         self.wait_for_volume(data)
-        self.assertEqual([], watchers(data))
-        volumes.append(data)
+        self.assert_open_on(data)
+        disks.append(data)
         for server in (le, be):
             self.openstack('server', 'delete', '--wait', server['id'],
                            parse=False)
             self.assertEqual({}, servers.leftovers(server['id']))
         # the volumes outlive their servers (the CLI's --boot-from-volume
         # keeps them), detached: no client of Ceph holds them open
-        for volume in volumes:
+        for volume in disks:
             self.wait_for_volume(volume)
-            self.assertEqual([], watchers(volume))
+            self.assert_open_on(volume)
 
     def test_a_server_of_a_volume_moves_live_with_its_disk_in_ceph(self):
         # 'volume create --image', then 'server create --volume'
@@ -230,10 +136,10 @@ class VolumeBackedServersTestCase(VolumeTestCase):
         server = self.server_of_volume('of-volume', P9, '--volume', volume)
         server = self.wait_for_server(server['id'])
         self.wait_for_console(server, servers.BOOTED)
-        self.assertEqual([computes.attach().address(P9)], watchers(volume))
+        self.assert_open_on(volume, P9)
         # nova chooses (microversion 2.25's 'auto'): no block migration,
         # the disk being on storage both hosts share; QEMU on the
         # destination opens the same RBD image, nothing is copied
         self.live_migrate(server, P8, block=False)
-        self.assertEqual([computes.attach().address(P8)], watchers(volume))
+        self.assert_open_on(volume, P8)
         self.assertEqual([volume], self.volumes_of(server))
