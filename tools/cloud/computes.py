@@ -19,6 +19,7 @@ namespaces, on the host's address, with the host's libvirtd at libvirt's
 default URI: nothing tells it that it is not a machine of its own.
 """
 
+import datetime
 import os
 import time
 
@@ -102,6 +103,36 @@ def up(hosts, driver='powerkvm'):
     network.provider_network()
     control.manage(['nova-manage', '--config-file', configs.path('nova'),
                     'cell_v2', 'discover_hosts', '--verbose'])
+
+
+def start(host):
+    """host's nova-compute again, after procs.kill; when it began.
+
+    wait_for_report(host, the moment) waits for it to be up. A host has one
+    nova-compute: if it runs, nothing is started, and the moment is None.
+    Two would share the host's queue, each taking some of the events
+    meant for the other's builds.
+    """
+    if 'nova-compute-%s' % host in procs.services():
+        return None
+    since = datetime.datetime.now(datetime.timezone.utc).replace(
+        tzinfo=None).isoformat()
+    _compute(attach(), host, layout.COMPUTES.get(host), layout.driver()
+             if host in layout.COMPUTES else 'libvirt')
+    return since
+
+
+def wait_for_report(host, since):
+    """Until host's nova-compute is up by a report made after since.
+
+    Not by the last report of one killed before, which nova takes for up
+    for service_down_time after it.
+    """
+    cloud = control.connection()
+    procs.wait_for('nova-compute of %s' % host, lambda: any(
+        s.state == 'up' and s.updated_at > (since or '')
+        for s in cloud.compute.services(binary='nova-compute', host=host)),
+        START_TIMEOUT, procs.log_path('nova-compute-%s' % host))
 
 
 def _compute(hosts, host, cpu, driver):

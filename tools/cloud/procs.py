@@ -163,19 +163,29 @@ def services():
 
 def stop_all(timeout=20):
     """SIGTERM every marked process, SIGKILL what outlives timeout."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = marked()
-        for pid in pids:
+    _stop(marked, (signal.SIGTERM, signal.SIGKILL), timeout)
+
+
+def kill(name, timeout=20):
+    """SIGKILL service name's processes, as a crash or a power cut would."""
+    _stop(lambda: {pid: service for pid, service in marked().items()
+                   if service == name}, (signal.SIGKILL,), timeout)
+
+
+def _stop(processes, signals, timeout):
+    for sig in signals:
+        for pid in processes():
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + timeout
-        while marked() and time.monotonic() < deadline:
+        while processes() and time.monotonic() < deadline:
             time.sleep(0.2)
-        if not marked():
+        if not processes():
             return
-    raise CloudError('processes outlive SIGKILL: %s' % marked())
+    raise CloudError('processes outlive %s: %s' % (signals[-1].name,
+                                                   processes()))
 
 
 def wait_for(what, predicate, timeout, log=None):
