@@ -16,10 +16,13 @@ the cluster's health with the ceph CLI, glance's images in its pool."""
 import json
 
 from tests.cloud import base
+from tests.cloud import mix_watch
 from tests.cloud import servers
 from tests.cloud import volumes
 from tools.cloud import ceph
+from tools.cloud import computes
 from tools.cloud import configs
+from tools.cloud import layout
 from tools import test_guest
 
 # layout.COMPUTES: a POWER8 in whole-core mode, a POWER9
@@ -108,6 +111,7 @@ class VolumeBackedServersTestCase(volumes.VolumeTestCase):
         disks = self.volumes_of(le) + self.volumes_of(be)
         self.assert_disk_in_ceph(disks[:1], 'ppc64le', P9)
         self.assert_disk_in_ceph(disks[1:], 'ppc64', P8)
+        self.assert_snapshot_boots_as(be, 'ppc64', test_guest.BE_LINES[-1])
 
         # a data volume attached to the running guest, and detached
         data = self.volume('data')['id']
@@ -128,6 +132,55 @@ class VolumeBackedServersTestCase(volumes.VolumeTestCase):
         for volume in disks:
             self.wait_for_volume(volume)
             self.assert_open_on(volume)
+
+    def assert_snapshot_boots_as(self, server, arch, booted):
+        """'server image create' of a server of a volume boots as arch.
+
+        nova snapshots the volume in cinder and makes an image of no data
+        that names the snapshot in its block device mapping, with the
+        server's image properties; a server of that image boots from a
+        volume cinder makes of the snapshot. The scheduler chooses its
+        host: one that runs guests of arch only.
+        """
+        disk, = self.volumes_of(server)
+        image = self.openstack('server', 'image', 'create', '--wait',
+                               '--name', self.prefix + 'snapshot',
+                               server['id'], timeout=base.BOOT_TIMEOUT)
+        self.addCleanup(self.conn.image.delete_image, image['id'],
+                        ignore_missing=True)
+        properties = self.openstack('image', 'show', image['id'])[
+            'properties']
+        self.assertEqual(arch, properties['hw_architecture'])
+        mapping, = json.loads(properties['block_device_mapping'])
+        snapshot = self.conn.block_storage.get_snapshot(
+            mapping['snapshot_id'])
+        self.addCleanup(self.conn.block_storage.delete_snapshot, snapshot,
+                        ignore_missing=True)
+        self.assertEqual(disk, snapshot.volume_id)
+
+        copy = self.openstack(
+            'server', 'create', '--flavor', self.flavor, '--image',
+            image['id'], '--network', layout.PROVIDER_NETWORK,
+            self.prefix + 'of-snapshot')
+        self.addCleanup(self.delete_named, self.prefix + 'of-snapshot')
+        copy = self.wait_for_server(copy['id'])
+        self.wait_for_console(copy, booted)
+        self.assertEqual({arch}, mix_watch.host_arches(
+            computes.attach(), self.host_of(copy)))
+        clone, = self.volumes_of(copy)
+        self.assert_disk_in_ceph([clone], arch, self.host_of(copy))
+
+        # torn down in the order cinder's RBD driver needs: the snapshot's
+        # clone before the snapshot, the snapshot before its volume
+        self.openstack('server', 'delete', '--wait', copy['id'], parse=False)
+        self.assertEqual({}, servers.leftovers(copy['id']))
+        self.conn.block_storage.delete_volume(clone)
+        self.conn.block_storage.wait_for_delete(
+            self.conn.block_storage.get_volume(clone), wait=base.BOOT_TIMEOUT)
+        self.openstack('volume', 'snapshot', 'delete', snapshot.id,
+                       parse=False)
+        self.conn.block_storage.wait_for_delete(snapshot,
+                                                wait=base.BOOT_TIMEOUT)
 
     def test_a_server_of_a_volume_moves_live_with_its_disk_in_ceph(self):
         # 'volume create --image', then 'server create --volume'
