@@ -33,9 +33,9 @@ from tools.cloud import configs
 from tools.cloud import layout
 from tools import idle_kernel
 
-# 50 in the cloud tier, a regression guard within CI's time; the figures
-# in doc/figures.md are of 100 (python -m tools.cloud burst)
-BOOTS = int(os.environ.get('POWERKVM_CLOUD_BURST_BOOTS', '50'))
+# the size of doc/figures.md's runs (python -m tools.cloud burst); fewer
+# for a quick look
+BOOTS = int(os.environ.get('POWERKVM_CLOUD_BURST_BOOTS', '100'))
 # CPU loops beside the run (python -m tools.cloud burst --cpu-loops N)
 LOAD = int(os.environ.get('POWERKVM_CLOUD_BURST_LOAD', '0'))
 # every boot ACTIVE or ERROR: 100 SLOF boots on 2 emulating cores
