@@ -49,6 +49,12 @@ ENDIANNESS_RULE = 'endianness'
 COLD_MIGRATE_NO_HOST = 'No valid host found for cold migrate'
 
 
+def _endianness(properties):
+    """The endianness an image's properties (or a volume's copy) name."""
+    return ENDIANNESS.get(properties.get('hw_architecture') or
+                          properties.get('architecture'))
+
+
 @dataclasses.dataclass(frozen=True)
 class PowerHost:
     """A PowerKVM compute, as its resource provider's traits say."""
@@ -137,13 +143,23 @@ class PowerKVMTest(base.BaseV2ComputeAdminTest):
         """{'little', 'big', None (unknown)} of the servers host runs."""
         servers = self.admin_servers_client.list_servers(
             detail=True, all_tenants=True, host=host)['servers']
-        return {self.endianness_of_image(s['image']['id'])
-                for s in servers if s.get('image')}
+        return {self.endianness_of_server(s) for s in servers}
+
+    def endianness_of_server(self, server):
+        """That of its image, or of its volume's (a server of a volume)."""
+        if server.get('image'):
+            return self.endianness_of_image(server['image']['id'])
+        for attached in server.get('os-extended-volumes:volumes_attached',
+                                   ()):
+            volume = self.os_admin.volumes_client_latest.show_volume(
+                attached['id'])['volume']
+            found = _endianness(volume.get('volume_image_metadata') or {})
+            if found:
+                return found
+        return None
 
     def endianness_of_image(self, image_id):
-        image = self.admin_image_client.show_image(image_id)
-        return ENDIANNESS.get(image.get('hw_architecture') or
-                              image.get('architecture'))
+        return _endianness(self.admin_image_client.show_image(image_id))
 
     def free_hosts(self):
         """The PowerKVM hosts that run no server."""
@@ -170,7 +186,8 @@ class PowerKVMTest(base.BaseV2ComputeAdminTest):
             client.set_flavor_extra_spec(flavor['id'], **extra_specs)
         return flavor
 
-    def boot(self, image, host=None, flavor=None, wait_until='ACTIVE'):
+    def boot(self, image, host=None, flavor=None, wait_until='ACTIVE',
+             volume_backed=False):
         """A server of image, the admin's, deleted after this test.
 
         A host is free for either endianness as soon as its last guest is
@@ -180,18 +197,22 @@ class PowerKVMTest(base.BaseV2ComputeAdminTest):
         :param host: the host to boot on (the scheduler's filters still
             decide whether it may)
         :param wait_until: 'ACTIVE', or 'ERROR' for a boot that must fail
+        :param volume_backed: boot from a volume of image (deleted with
+            the server)
         """
-        server = self.settle(self._create(image, host, flavor))
+        server = self.settle(self._create(image, host, flavor,
+                                          volume_backed))
         self.assertEqual(wait_until, server['status'],
                          'server %s: %s' % (server['id'],
                                             server.get('fault')))
         return server
 
-    def _create(self, image, host, flavor):
+    def _create(self, image, host, flavor, volume_backed=False):
         kwargs = {'host': host} if host else {}
         server = self.create_test_server(
             clients=self.os_admin, image_id=image,
-            flavor=(flavor or self.flavor)['id'], wait_until=None, **kwargs)
+            flavor=(flavor or self.flavor)['id'], wait_until=None,
+            volume_backed=volume_backed, **kwargs)
         self.addCleanup(self.delete, server['id'])
         return server['id']
 

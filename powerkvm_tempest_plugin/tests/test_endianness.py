@@ -35,6 +35,30 @@ class EndiannessRuleTest(base.PowerKVMTest):
                 len(self.endianness_on(host) - {None}), 1,
                 'host %s runs guests of both endiannesses' % host)
 
+    @decorators.idempotent_id('5f0c6d7e-2b1a-4c49-9a52-3f0e6e1f7a04')
+    def test_servers_of_volumes_keep_to_hosts_of_their_endianness(self):
+        """Servers booted from volumes of each image, at once.
+
+        Their endianness is their volume's image's (cinder keeps the
+        image's properties with the volume): the same rule holds.
+        """
+        if not CONF.service_available.cinder:
+            raise self.skipException('no volume service')
+        self.need_big_endian()
+        self.need_hosts(2, 'a host of each endianness')
+        ids = [self._create(image, None, None, volume_backed=True)
+               for image in (self.le_image, self.be_image)]
+        le, be = (self.settle(i) for i in ids)
+        for server in (le, be):
+            self.assertEqual('ACTIVE', server['status'], server.get('fault'))
+        self.assertEqual(('little', 'big'), (self.endianness_of_server(le),
+                                             self.endianness_of_server(be)))
+        self.assertNotEqual(self.host_of(le), self.host_of(be))
+        for host in self.hosts:
+            self.assertLessEqual(
+                len(self.endianness_on(host) - {None}), 1,
+                'host %s runs guests of both endiannesses' % host)
+
     @decorators.idempotent_id('5f0c6d7e-2b1a-4c49-9a52-3f0e6e1f7a02')
     def test_boot_no_host_can_take_ends_in_error_naming_the_rule(self):
         self.need_big_endian()

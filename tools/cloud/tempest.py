@@ -103,7 +103,7 @@ def options():
                      'region': layout.REGION},
         'service_available': {
             'nova': True, 'glance': True, 'neutron': True,
-            'placement': True, 'cinder': False, 'swift': False,
+            'placement': True, 'cinder': True, 'swift': False,
             'horizon': False, 'heat': False},
         'compute': {
             # the little-endian Linux test guest; the big-endian one where
@@ -122,8 +122,8 @@ def options():
         'compute-feature-enabled': {
             'live_migration': True,
             'block_migration_for_live_migration': True,
-            # each host has its own disks (tools/cloud/computes.py)
-            'volume_backed_live_migration': False,
+            # a volume in Ceph, which every host reaches
+            'volume_backed_live_migration': True,
             # not every host can take every guest: endianness, split-core
             # mode
             'can_migrate_between_any_hosts': False,
@@ -145,6 +145,13 @@ def options():
             'scheduler_enabled_filters': enabled_filters(),
         },
         'image': {'region': layout.REGION},
+        # cinder, as keystone's catalogue has it (layout.APIS), with its
+        # RBD backend; no cinder-backup runs
+        'volume': {'catalog_type': layout.APIS['cinder'][2],
+                   'region': layout.REGION, 'storage_protocol': 'ceph',
+                   'volume_size': 1,
+                   'max_microversion': 'latest'},
+        'volume-feature-enabled': {'backup': False},
         'network': {'region': layout.REGION,
                     'public_network_id': ''},
         # the plugin reads providers' traits (placement 1.6)
