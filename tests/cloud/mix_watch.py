@@ -95,9 +95,9 @@ class MixWatch:
                 host = self._events.get(timeout=1)
             except queue.Empty:
                 continue
-            arches = self.arches(host)
-            if len(set(arches.values())) > 1:
-                self.mixed.append((host, sorted(set(arches.values()))))
+            running = set(self.arches(host).values())
+            if len(running) > 1:
+                self.mixed.append((host, sorted(running)))
 
     def arches(self, host):
         return arches(self._conns[host])

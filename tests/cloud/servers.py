@@ -58,15 +58,24 @@ def ovs_interfaces(host, **external_ids):
         capture_output=True, text=True).stdout.split()
 
 
+def virsh(host, *argv):
+    """virsh on host, against its libvirtd; its output."""
+    return computes.attach().run(
+        host, ['virsh', '-c', 'qemu:///system'] + list(argv),
+        capture_output=True, text=True).stdout
+
+
+def domains(host, *flags):
+    """The UUIDs of host's running domains ('--all': defined ones too)."""
+    return virsh(host, 'list', '--uuid', *flags).split()
+
+
 def leftovers(server_id):
     """{host: what is left of a server there}: domains, files, taps."""
     hosts = computes.attach()
     left = {}
     for host in layout.HOSTS:
-        domains = hosts.run(host, ['virsh', '-c', 'qemu:///system', 'list',
-                                   '--all', '--uuid'],
-                            capture_output=True, text=True).stdout.split()
-        found = [d for d in domains if d == server_id]
+        found = [d for d in domains(host, '--all') if d == server_id]
         if os.path.exists(os.path.join(hosts.host_instances_dir(host),
                                        server_id)):
             found.append('instance directory')

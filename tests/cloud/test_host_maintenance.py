@@ -37,21 +37,11 @@ RULE = 'a host runs guests of one endianness only'
 
 class HostMaintenanceTestCase(volumes.VolumeTestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.hosts = computes.attach()
-
     def service(self, host, *argv, version=FORCE_DOWN_VERSION):
         """'compute service set' of host's nova-compute."""
         self.openstack(*(['--os-compute-api-version', version, 'compute',
                           'service', 'set'] + list(argv) +
                          [host, 'nova-compute']), parse=False)
-
-    def running(self, host):
-        """The UUIDs of the domains that run on host."""
-        return self.hosts.run(host, ['virsh', '-c', 'qemu:///system', 'list',
-                                     '--uuid'],
-                              capture_output=True, text=True).stdout.split()
 
     def on(self, host):
         """The ids of the servers nova has on host."""
@@ -80,9 +70,8 @@ class EvacuateTestCase(HostMaintenanceTestCase):
         """
         procs.kill('nova-compute-%s' % host)
         self.addCleanup(self.recover, host)
-        for domain in self.running(host):
-            self.hosts.run(host, ['virsh', '-c', 'qemu:///system',
-                                  'destroy', domain], capture_output=True)
+        for domain in servers.domains(host):
+            servers.virsh(host, 'destroy', domain)
 
     def recover(self, host):
         """The host's nova-compute started, then its service forced up.
@@ -92,17 +81,19 @@ class EvacuateTestCase(HostMaintenanceTestCase):
         the API answers 400.
         """
         since = computes.start(host)    # once: this is a cleanup too
-        self.poll(lambda: self.forced_up(host) is True, base.BOOT_TIMEOUT,
-                  lambda _: '%s not forced up: %s' % (
-                      host, self.forced_up(host)), interval=5)
-        computes.wait_for_report(host, since)
+        refused = []
 
-    def forced_up(self, host):
-        try:
-            self.service(host, '--up')
-        except base.CommandFailed as e:
-            return e
-        return True
+        def forced_up():
+            try:
+                self.service(host, '--up')
+            except base.CommandFailed as e:
+                refused[:] = [e]
+                return False
+            return True
+
+        self.poll(forced_up, base.BOOT_TIMEOUT, lambda _: (
+            '%s not forced up: %s' % (host, refused[0])), interval=5)
+        computes.wait_for_report(host, since)
 
     def test_a_server_of_a_volume_is_evacuated_off_a_failed_host(self):
         server = self.server_of_volume('evacuee', P9, '--image',
@@ -175,7 +166,7 @@ class DrainTestCase(HostMaintenanceTestCase):
         return after
 
     def test_a_drained_host_ends_empty_and_no_host_mixed(self):
-        watch = mix_watch.MixWatch(self.hosts)
+        watch = mix_watch.MixWatch(computes.attach())
         self.addCleanup(watch.close)
         # P9: little-endian servers of a volume and of an image; P8: a
         # big-endian one. P8S takes neither: a guest keeps its host's
@@ -206,5 +197,5 @@ class DrainTestCase(HostMaintenanceTestCase):
         self.wait_for_server(be['id'], ('SHELVED_OFFLOADED',))
         self.assertEqual({s: P8 for s in movers}, self.drain(P9))
         self.assertEqual(set(), self.on(P9))
-        self.assertEqual([], self.running(P9))
+        self.assertEqual([], servers.domains(P9))
         self.assertEqual([], watch.mixed)

@@ -19,6 +19,7 @@ namespaces, on the host's address, with the host's libvirtd at libvirt's
 default URI: nothing tells it that it is not a machine of its own.
 """
 
+import contextlib
 import datetime
 import os
 import time
@@ -128,11 +129,14 @@ def wait_for_report(host, since):
     Not by the last report of one killed before, which nova takes for up
     for service_down_time after it.
     """
-    cloud = control.connection()
-    procs.wait_for('nova-compute of %s' % host, lambda: any(
-        s.state == 'up' and s.updated_at > (since or '')
-        for s in cloud.compute.services(binary='nova-compute', host=host)),
-        START_TIMEOUT, procs.log_path('nova-compute-%s' % host))
+    with contextlib.closing(control.connection()) as cloud:
+        def reported():
+            return any(s.state == 'up' and s.updated_at > (since or '')
+                       for s in cloud.compute.services(
+                           binary='nova-compute', host=host))
+
+        procs.wait_for('nova-compute of %s' % host, reported, START_TIMEOUT,
+                       procs.log_path('nova-compute-%s' % host))
 
 
 def _compute(hosts, host, cpu, driver):
