@@ -26,6 +26,7 @@ import time
 import fixtures
 from lxml import etree
 from nova.tests.fixtures import libvirt as fakelibvirt
+from nova.tests.functional.api import client
 from nova.tests.functional.libvirt import base
 from nova.virt.libvirt import host as libvirt_host
 
@@ -34,8 +35,9 @@ from tests.fixtures import images
 from tests.fixtures import power_libvirt
 
 
-# Polls, half a second apart, of a server awaited to change state.
-STATE_POLLS = 240
+# How long a server is awaited to change state, and how often it is asked.
+STATE_WAIT = 120
+POLL_INTERVAL = 0.1
 
 # Taken before nova's libvirt test base replaces it with "CPUs 0-15".
 _ONLINE_CPUS = libvirt_host.Host.get_online_cpus
@@ -68,15 +70,82 @@ class PowerKVMTestBase(base.ServersTestBase):
             'be': self._power_image('ppc64'),
         }
 
+    # nova's helpers poll half a second apart, 10 times: a boot on a
+    # loaded machine takes longer (CI: a boot not ACTIVE after 5 s beside
+    # other work), and most changes take a fraction of the half second
+    # each poll sleeps (the functional tier spent a quarter of its time
+    # idle). These poll every POLL_INTERVAL for up to STATE_WAIT seconds;
+    # the test's own timeout (tests/fixtures/timeouts.py) bounds them too.
+    def _poll(self, look, what):
+        """look()'s first true answer, asked every POLL_INTERVAL."""
+        deadline = time.monotonic() + STATE_WAIT
+        while True:
+            found = look()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                self.fail('not %s after %d s' % (what(), STATE_WAIT))
+            time.sleep(POLL_INTERVAL)
+
     def _wait_for_server_parameter(self, server, expected_params,
-                                   max_retries=10, **kwargs):
-        # nova's helpers give a server 10 polls half a second apart to
-        # change state: a boot on a loaded machine takes longer (CI: a
-        # boot not ACTIVE after 5 s beside other work). The test's own
-        # timeout (tests/fixtures/timeouts.py) bounds the wait instead.
-        return super()._wait_for_server_parameter(
-            server, expected_params, max(max_retries, STATE_POLLS),
-            **kwargs)
+                                   max_retries=None, api=None,
+                                   wait_for_fault_key=True):
+        api = api or getattr(self, 'admin_api', self.api)
+        # nova records the fault just after it sets ERROR
+        want_fault = (wait_for_fault_key
+                      and expected_params.get('status') == 'ERROR')
+        seen = [server]
+
+        def look():
+            seen[0] = api.get_server(server['id'])
+            return (all(seen[0][k] == v for k, v in expected_params.items())
+                    and (not want_fault or 'fault' in seen[0])
+                    and seen[0])
+        return self._poll(look, lambda: '%s: %s' % (expected_params, seen[0]))
+
+    def _wait_until_deleted(self, server):
+        was_error = server.get('status') == 'ERROR'
+
+        def look():
+            try:
+                now = self.api.get_server(server['id'])
+            except client.OpenStackApiNotFoundException:
+                return True
+            if not was_error and now['status'] == 'ERROR':
+                self.fail('server %s went to ERROR instead of away: %s' % (
+                    server['id'], now.get('fault')))
+        self._poll(look, lambda: 'deleted: %s' % server['id'])
+
+    def _wait_for_migration_status(self, server, expected_statuses):
+        statuses = {status.lower() for status in expected_statuses}
+
+        api = getattr(self, 'admin_api', self.api)
+
+        def look():
+            for migration in api.api_get(
+                    '/os-migrations').body['migrations']:
+                if (migration['instance_uuid'] == server['id']
+                        and migration['status'].lower() in statuses):
+                    return migration
+        return self._poll(look, lambda: 'a migration of %s %s' % (
+            server['id'], expected_statuses))
+
+    def _wait_for_instance_action_event(self, server, action_name,
+                                        event_name, event_result):
+        api = getattr(self, 'admin_api', self.api)
+
+        def look():
+            for action in api.get_instance_actions(server['id']):
+                if action['action'] != action_name:
+                    continue
+                for event in api.get_instance_action_details(
+                        server['id'], action['request_id'])['events']:
+                    if (event['event'] == event_name
+                            and (event['result'] or '').lower()
+                            == event_result.lower()):
+                        return event
+        return self._poll(look, lambda: 'event %s %s of %s' % (
+            event_name, event_result, action_name))
 
     def _setup_compute_service(self):
         self.flags(compute_driver='powerkvm.PowerKVMDriver')
