@@ -73,7 +73,6 @@ class PowerKVMDriver(lifecycle.Lifecycle,
         self._host.initialize()
         self.host_mode = self._decide_host_mode()
         self._describe_host()
-        self._say_unchecked_fetches()
         super().init_host(host)
         self.ledger.rescan()
         self._log_ledger()

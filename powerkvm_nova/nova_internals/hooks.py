@@ -86,7 +86,8 @@ HOOKS = (
     Hook(_DRIVER, 'LibvirtDriver._check_emulation_arch',
          'the architecture the domain is built for', override=True),
     Hook(_DRIVER, 'LibvirtDriver._try_fetch_image_cache',
-         'image safety checks on every download', override=True),
+         'image safety checks before every download or clone in Ceph',
+         override=True),
     Hook(_DRIVER, 'LibvirtDriver._hard_reboot',
          'a guest holds its host while its domain is made again (hard '
          'reboot, start, resume call destroy)'),
@@ -96,8 +97,6 @@ HOOKS = (
     Hook('nova.compute.manager', 'ComputeManager._do_build_and_run_instance',
          'a build refused on the last host nova has for it ends with the '
          'rule\'s reason', takes=('filter_properties', 'host_list')),
-    Hook('nova.virt.libvirt.utils', 'fetch_image',
-         'the download the image safety checks recognise'),
     Hook('nova.objects.request_spec', 'RequestSpec._context',
          'the scheduler filter reads the image\'s properties with the '
          'request\'s context', instance=True),

@@ -15,9 +15,13 @@
 import os
 import subprocess
 
+from unittest import mock
+
 import fixtures
+from nova import exception as nova_exception
 from nova.image import glance
 from nova import test
+from nova.virt.libvirt import driver as libvirt_driver
 
 from powerkvm_nova.compute import image_head
 from powerkvm_nova.compute import image_steps
@@ -194,15 +198,94 @@ class HeadReadTestCase(test.NoDBTestCase):
             None, 'an-image', inspection.HEAD_BYTES))
 
 
-class UncheckedFetchesTestCase(test.NoDBTestCase):
+class FetchStepTestCase(InspectionTestCase):
+    """The inspection before nova's fetch, and before its clone in Ceph.
 
-    def test_rbd_is_said_at_start_up(self):
-        hooks = image_steps.ImageSteps()
-        hooks._say_unchecked_fetches()
-        self.assertNotIn('images_type = rbd', self.stdlog.logger.output)
+    nova's own LibvirtDriver._try_fetch_image_cache runs, over a disk
+    whose cache() calls the fetch as nova's Image.cache does
+    (nova/virt/libvirt/imagebackend.py: fetch_func_sync calls
+    fetch_func(target=..., context=..., image_id=..., trusted_certs=...)).
+    With images_type = rbd, the fetch nova passes is its closure that
+    clones the image in Ceph and downloads only when it cannot
+    (LibvirtDriver._create_and_inject_local_root, clone_fallback_to_fetch).
+    """
+
+    class Disk:
+        def cache(self, fetch_func, context, filename, image_id, size,
+                  trusted_certs):
+            fetch_func(target='/base/' + filename, context=context,
+                       image_id=image_id, trusted_certs=trusted_certs)
+
+    class Steps(image_steps.ImageSteps, libvirt_driver.LibvirtDriver):
+        def __init__(self):
+            pass  # nova's _try_fetch_image_cache reads no driver state
+
+    def setUp(self):
+        super().setUp()
         self.flags(images_type='rbd', group='libvirt')
-        hooks._say_unchecked_fetches()
-        self.assertIn('WARNING [powerkvm_nova.compute.image_steps] PowerKVM: '
-                      '[libvirt] images_type = rbd: the image head '
-                      'inspection does not run on images nova clones',
-                      self.stdlog.logger.output)
+        self.images, self.reads, self.clones = {}, [], []
+        glance_api = self.useFixture(fixtures.MockPatch(
+            'powerkvm_nova.compute.image_steps.glance.API')).mock
+        glance_api.return_value.get.side_effect = (
+            lambda context, image_id: self.images[image_id][1])
+        self.useFixture(fixtures.MockPatch(
+            'powerkvm_nova.compute.image_head.read',
+            side_effect=self._read))
+        self.useFixture(fixtures.MockPatch(
+            'powerkvm_nova.compute.image_steps._passed',
+            image_steps._Passed(image_steps._PASSED_KEPT)))
+        self.instance = mock.Mock(trusted_certs=None, vm_state='building',
+                                  migration_context=None)
+
+    def _read(self, context, image_id, n):
+        self.reads.append(image_id)
+        return self.images[image_id][0][:n]
+
+    def image(self, image_id, name, disk_format):
+        data, _ = self.head(name)
+        self.images[image_id] = (data, {'disk_format': disk_format,
+                                        'size': os.path.getsize(
+                                            self.path(name))})
+
+    def clone(self, context, target, image_id, trusted_certs=None):
+        self.clones.append(image_id)
+
+    def boot(self, image_id, root_bytes=GiB):
+        self.Steps()._try_fetch_image_cache(
+            self.Disk(), self.clone, 'ctx', 'base-' + image_id, image_id,
+            self.instance, root_bytes)
+
+    def test_mislabelled_image_is_refused_before_the_clone(self):
+        # a qcow2 labelled raw: Glance takes it (glance/location.py lets
+        # raw hold any format that passes its safety check), nova clones
+        # it in Ceph and QEMU opens it as raw: a guest with no bootable
+        # disk, and no check of nova's ever reads it
+        self.qemu_img('create', '-f', 'qcow2', self.path('q.qcow2'), '64M')
+        self.image('mislabelled', 'q.qcow2', 'raw')
+        e = self.assertRaises(nova_exception.ImageUnacceptable,
+                              self.boot, 'mislabelled')
+        self.assertIn('its content is qcow2 but its disk_format says raw',
+                      str(e))
+        self.assertEqual([], self.clones)
+        # refused again at its next boot, not remembered as passed
+        self.assertRaises(nova_exception.ImageUnacceptable,
+                          self.boot, 'mislabelled')
+        self.assertEqual(['mislabelled'] * 2, self.reads)
+
+    def test_a_passed_image_s_head_is_read_once_for_its_clones(self):
+        self.qemu_img('create', '-f', 'raw', self.path('ok.raw'), '2M')
+        self.image('good', 'ok.raw', 'raw')
+        for _ in range(3):
+            self.boot('good')
+        self.assertEqual(['good'] * 3, self.clones)
+        self.assertEqual(['good'], self.reads)
+        # another flavor's root disk size is another verdict
+        self.boot('good', root_bytes=2 * GiB)
+        self.assertEqual(['good', 'good'], self.reads)
+
+    def test_passed_heads_kept_are_bounded(self):
+        passed = image_steps._Passed(2)
+        for key in ('a', 'b', 'a', 'c'):
+            passed.add(key)
+        self.assertEqual([False, True, True],
+                         [k in passed for k in ('b', 'a', 'c')])
