@@ -21,6 +21,7 @@ import fixtures
 import libvirt
 
 from tests.cloud import base
+from tests.cloud import rbd
 from tests.hypervisor import guest_console
 from tools.cloud import computes
 from tools.cloud import guest_images
@@ -37,11 +38,11 @@ _IMAGES = {}
 def images():
     """The LE Linux test guest and the BE guest, uploaded once a cloud.
 
-    tools/cloud/guest_images.py
+    tools/cloud/guest_images.py; a copy, which a test may add its own to.
     """
     if not _IMAGES:
         _IMAGES.update(guest_images.ensure())
-    return _IMAGES
+    return dict(_IMAGES)
 
 
 def ovs_interfaces(host, **external_ids):
@@ -71,7 +72,10 @@ def domains(host, *flags):
 
 
 def leftovers(server_id):
-    """{host: what is left of a server there}: domains, files, taps."""
+    """{host: what is left of a server there}: domains, files, taps.
+
+    And under 'ceph vms pool', its disks left in Ceph.
+    """
     hosts = computes.attach()
     left = {}
     for host in layout.HOSTS:
@@ -83,6 +87,12 @@ def leftovers(server_id):
             found += ovs_interfaces(host, vm_uuid=server_id)
         if found:
             left[host] = found
+    # nova names the disks it makes in Ceph <server id>_disk (and
+    # _disk.local, _disk.config, ...: nova/virt/libvirt/imagebackend.py)
+    disks = sorted(d for d in rbd.pool_images('vms')
+                   if d.startswith(server_id))
+    if disks:
+        left['ceph vms pool'] = disks
     return left
 
 

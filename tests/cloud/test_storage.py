@@ -13,10 +13,16 @@
 """The cloud's storage, Ceph (tools/cloud/ceph.py), as an operator sees it:
 the cluster's health with the ceph CLI, glance's images in its pool."""
 
+import hashlib
 import json
+import os
+import subprocess
+
+import fixtures
 
 from tests.cloud import base
 from tests.cloud import mix_watch
+from tests.cloud import rbd
 from tests.cloud import servers
 from tests.cloud import volumes
 from tools.cloud import ceph
@@ -32,12 +38,12 @@ P8, P9 = 'pkvm-p8', 'pkvm-p9'
 class StorageTestCase(servers.ServerTestCase):
 
     def test_the_cluster_is_healthy_with_its_pools(self):
-        health = json.loads(volumes.ceph_cli('health', '--format', 'json'))
+        health = json.loads(rbd.ceph_cli('health', '--format', 'json'))
         self.assertEqual('HEALTH_OK', health['status'], health)
         pools = {p['poolname'] for p in json.loads(
-            volumes.ceph_cli('osd', 'lspools', '--format', 'json'))}
+            rbd.ceph_cli('osd', 'lspools', '--format', 'json'))}
         self.assertLessEqual(set(ceph.POOLS), pools)
-        stat = json.loads(volumes.ceph_cli('osd', 'stat', '--format', 'json'))
+        stat = json.loads(rbd.ceph_cli('osd', 'stat', '--format', 'json'))
         self.assertEqual((1, 1), (stat['num_osds'], stat['num_up_osds']))
 
     def test_glance_keeps_images_in_ceph(self):
@@ -54,13 +60,73 @@ class StorageTestCase(servers.ServerTestCase):
         # rbd://<cluster fsid>/<pool>/<image>/<snapshot>
         self.assertEqual(['images', image, 'snap'],
                          properties['direct_url'].split('/')[3:], properties)
-        self.assertIn(image, volumes.pool_images('images'))
+        self.assertIn(image, rbd.pool_images('images'))
         self.openstack('image', 'delete', image, parse=False)
-        self.assertNotIn(image, volumes.pool_images('images'))
+        self.assertNotIn(image, rbd.pool_images('images'))
 
     def test_the_guest_images_servers_boot_from_are_in_ceph(self):
         self.assertLessEqual(set(self.images.values()),
-                             volumes.pool_images('images'))
+                             rbd.pool_images('images'))
+
+
+class RbdDisksTestCase(servers.ServerTestCase):
+    """The compute whose guests' disks are in Ceph (layout.RBD_COMPUTE).
+
+    [libvirt] images_type = rbd: nova clones the image there, and the
+    driver inspects its head first, as it does before a download.
+    """
+
+    def setUp(self):
+        super().setUp()
+        # the split-core host's flavors (doc/cpu.md)
+        self.flavor = self.make_flavor('mt', vcpus=2, ram=512, **{
+            'powerkvm:micro_threading': 'required'})
+
+    def cached(self, image):
+        """Whether image was downloaded into the rbd host's image cache."""
+        # nova's cache names an image by its id's sha1 (nova/virt/libvirt/
+        # imagecache.py, get_cache_fname)
+        return os.path.exists(os.path.join(
+            computes.attach().host_instances_dir(layout.RBD_COMPUTE),
+            '_base', hashlib.sha1(image.encode()).hexdigest()))
+
+    def test_a_guest_s_disk_is_a_clone_of_its_image_in_ceph(self):
+        server = self.create_server('rbd', 'le')
+        self.assertEqual(layout.RBD_COMPUTE, self.host_of(server))
+        self.wait_for_console(server, servers.BOOTED)
+        info = json.loads(rbd.ceph_cli(
+            'info', 'vms/%s_disk' % server['id'], '--format', 'json',
+            tool='rbd'))
+        # a copy-on-write clone of the image's snapshot in the images pool
+        # (nova's Rbd.clone, from the location glance shows), not a copy
+        self.assertEqual(('images', self.images['le'], 'snap'), (
+            info['parent']['pool'], info['parent']['image'],
+            info['parent']['snapshot']), info)
+        self.assertFalse(self.cached(self.images['le']))
+        self.openstack('server', 'delete', '--wait', server['id'],
+                       parse=False)
+        self.assertEqual({}, servers.leftovers(server['id']))
+
+    def test_a_mislabelled_image_is_refused_before_it_is_cloned(self):
+        # a qcow2 labelled raw: glance takes it (glance/location.py lets raw
+        # hold any content that passes its safety checks), and nova clones
+        # raw images in Ceph without reading them, for QEMU to open as raw:
+        # a guest with no disk it can boot
+        disk = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'disk.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', disk,
+                        '64M'], check=True)
+        self.images['mislabelled'] = self.image(
+            ['--disk-format', 'raw', '--container-format', 'bare',
+             '--property', 'hw_architecture=ppc64le', '--file', disk],
+            'mislabelled')
+        server = self.create_server('mislabelled', 'mislabelled',
+                                    wait=('ACTIVE', 'ERROR'))
+        self.assertEqual('ERROR', server['status'])
+        fault = self.openstack('server', 'show', server['id'])['fault']
+        self.assertIn('its content is qcow2 but its disk_format says raw',
+                      fault['message'])
+        self.assertEqual({}, servers.leftovers(server['id']))
 
 
 class VolumesTestCase(volumes.VolumeTestCase):
@@ -70,16 +136,16 @@ class VolumesTestCase(volumes.VolumeTestCase):
         volume = self.volume('blank')
         self.assertEqual(configs.VOLUME_TYPE, volume['type'])
         self.assertIn('volume-' + volume['id'],
-                      volumes.pool_images('volumes'))
+                      rbd.pool_images('volumes'))
         self.openstack('volume', 'delete', volume['id'], parse=False)
         self.poll(lambda: 'volume-' + volume['id'] not in
-                  volumes.pool_images('volumes'), base.BOOT_TIMEOUT,
+                  rbd.pool_images('volumes'), base.BOOT_TIMEOUT,
                   lambda _: 'the volume still in Ceph')
 
     def test_a_guest_image_s_volume_is_a_clone_that_keeps_its_arch(self):
         image = self.images['le']
         volume = self.volume('of-le', '--image', image)
-        info = json.loads(volumes.ceph_cli(
+        info = json.loads(rbd.ceph_cli(
             'info', 'volumes/volume-' + volume['id'], '--format', 'json',
             tool='rbd'))
         # cinder's RBD driver clones the image's snapshot in the images

@@ -14,33 +14,18 @@
 as an operator checks them: the ceph and rbd CLIs beside openstack's."""
 
 import json
-import subprocess
 
 from tests.cloud import base
+from tests.cloud import rbd
 from tests.cloud import servers
-from tools.cloud import ceph
 from tools.cloud import computes
 from tools.cloud import layout
 
 
-def ceph_cli(*argv, tool='ceph'):
-    done = subprocess.run([tool, '--conf', ceph.CONF] + list(argv),
-                          capture_output=True, text=True, timeout=60)
-    if done.returncode:
-        raise AssertionError('%s %s failed (%d): %s' % (
-            tool, ' '.join(argv), done.returncode, done.stderr))
-    return done.stdout
-
-
-def pool_images(pool):
-    return set(json.loads(ceph_cli('ls', pool, '--format', 'json',
-                                   tool='rbd')))
-
-
 def watchers(volume):
     """The addresses of the clients that have volume's RBD image open."""
-    status = json.loads(ceph_cli('status', 'volumes/volume-' + volume,
-                                 '--format', 'json', tool='rbd'))
+    status = json.loads(rbd.ceph_cli(
+        'status', 'volumes/volume-' + volume, '--format', 'json', tool='rbd'))
     return [w['address'].split(':')[0] for w in status['watchers']]
 
 

@@ -75,6 +75,18 @@ def _client(user='nova'):
     return options
 
 
+def _rbd_disks():
+    """[libvirt] of a host whose guests' disks are in Ceph's vms pool.
+
+    As Ceph's "Block Devices and OpenStack" has nova: client.cinder (its
+    key is the libvirt secret's, and it reads the images pool, which a
+    clone of an image needs), Glance's images shown by location (glance()).
+    """
+    return {'images_type': 'rbd', 'images_rbd_pool': 'vms',
+            'images_rbd_ceph_conf': ceph.CONF, 'rbd_user': 'cinder',
+            'rbd_secret_uuid': layout.CEPH_SECRET_UUID}
+
+
 def _cinder_client():
     # cinder's API from the catalogue: block-storage, which nova's default
     # catalog_info names by its alias, volumev3
@@ -254,7 +266,9 @@ def nova_compute(host, address, state_dir, instances_path):
             # graceful shutdown by itself (tests/hypervisor/host_computes)
             'graceful_shutdown_timeout': 5,
         },
-        'libvirt': {'live_migration_scheme': 'tcp'},
+        'libvirt': dict({'live_migration_scheme': 'tcp'},
+                        **(_rbd_disks() if host == layout.RBD_COMPUTE
+                           else {})),
         # No network-vif-plugged comes before a live migration's transfer
         # with these ports (non-hybrid, noop firewall): the destination's
         # tap exists only once QEMU starts there, so its agent sees an OVS

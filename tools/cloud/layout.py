@@ -86,6 +86,14 @@ COMPUTES = {
                 'static_threads_per_core': 4, 'static_subcores_per_core': 1},
 }
 
+# The compute whose guests' local disks are in Ceph ([libvirt] images_type
+# = rbd: nova clones each raw image in the vms pool), as the others' are
+# files on the host: both of nova's paths run. The split-core host: its
+# micro-threading guests stay on it (a guest keeps its host's mode when it
+# moves, doc/cpu.md), and nova moves a guest's disk only between hosts of
+# one images_type.
+RBD_COMPUTE = 'pkvm-p8s'
+
 # A compute of another architecture beside them, as mixed clouds have
 # (doc/endianness.md, "Clouds with other architectures"): nova's own
 # LibvirtDriver on an x86_64 host whose libvirtd has only the x86

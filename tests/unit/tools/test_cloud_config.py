@@ -68,6 +68,26 @@ class CloudConfigTestCase(testtools.TestCase):
             for option, value in cpu.items():
                 self.assertEqual(value, conf.powerkvm[option], option)
 
+    def test_one_compute_keeps_its_guests_disks_in_ceph(self):
+        bed = testbed.TestBed(hosts=tuple(layout.COMPUTES),
+                              subnet=layout.SUBNET)
+        types = {}
+        for host, cpu in layout.COMPUTES.items():
+            for driver in layout.DRIVERS:
+                conf = _read(configs.write_compute(
+                    host, bed.address(host), '/state', '/instances', cpu,
+                    driver))
+                types[host, driver] = conf.libvirt.images_type
+                if host == layout.RBD_COMPUTE:
+                    self.assertEqual(('vms', 'cinder',
+                                      layout.CEPH_SECRET_UUID), (
+                        conf.libvirt.images_rbd_pool,
+                        conf.libvirt.rbd_user,
+                        conf.libvirt.rbd_secret_uuid))
+        # the baseline's storage is the same as the driver's
+        self.assertEqual({(host, driver): 'rbd' if host == layout.RBD_COMPUTE
+                          else 'default' for host, driver in types}, types)
+
     def test_the_scheduler_has_the_powerkvm_filters_and_weigher(self):
         configs.devstack_config(scheduler=True)
         conf = _read(configs.path('nova'))
