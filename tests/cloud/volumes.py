@@ -65,16 +65,17 @@ class VolumeTestCase(servers.ServerTestCase):
     def server_of_volume(self, name, host, *source):
         """'server create' of a root disk in cinder on host, at once.
 
-        source: '--volume V', or '--image I --boot-from-volume SIZE'. The
-        server is deleted after the test, then its volumes, whatever the
-        test did.
+        host None: where the scheduler chooses. source: '--volume V', or
+        '--image I --boot-from-volume SIZE'. The server is deleted after
+        the test, then its volumes, whatever the test did.
         """
         name = self.prefix + name
         self.addCleanup(self._delete_server, name)
         return self.openstack(*(
             ['--os-compute-api-version', servers.HOST_VERSION, 'server',
              'create', '--flavor', self.flavor] + list(source) +
-            ['--network', layout.PROVIDER_NETWORK, '--host', host, name]))
+            ['--network', layout.PROVIDER_NETWORK] +
+            (['--host', host] if host else []) + [name]))
 
     def volumes_of(self, server):
         """Its volumes (nova makes them during the build)."""
