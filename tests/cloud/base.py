@@ -24,11 +24,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import testtools
 
+from tests.fixtures import polling
 from tools.cloud import control
 from tools.cloud import layout
 
@@ -85,14 +85,7 @@ class CloudTestCase(testtools.TestCase):
         :param what: a function of probe's last answer saying what was
             awaited and what came instead, for the failure
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = probe()
-            if answer:
-                return answer
-            if time.monotonic() > deadline:
-                self.fail('%s after %d s' % (what(answer), timeout))
-            time.sleep(interval)
+        return polling.poll(self, probe, timeout, what, interval)
 
     def wait_for_server(self, server_id, statuses=('ACTIVE',),
                         timeout=BOOT_TIMEOUT):

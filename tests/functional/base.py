@@ -32,6 +32,7 @@ from nova.virt.libvirt import host as libvirt_host
 
 from tests.fixtures import cell_lock
 from tests.fixtures import images
+from tests.fixtures import polling
 from tests.fixtures import power_libvirt
 
 
@@ -78,14 +79,8 @@ class PowerKVMTestBase(base.ServersTestBase):
     # the test's own timeout (tests/fixtures/timeouts.py) bounds them too.
     def _poll(self, look, what):
         """look()'s first true answer, asked every POLL_INTERVAL."""
-        deadline = time.monotonic() + STATE_WAIT
-        while True:
-            found = look()
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                self.fail('not %s after %d s' % (what(), STATE_WAIT))
-            time.sleep(POLL_INTERVAL)
+        return polling.poll(self, look, STATE_WAIT,
+                            lambda _answer: 'not %s' % what(), POLL_INTERVAL)
 
     def _wait_for_server_parameter(self, server, expected_params,
                                    max_retries=None, api=None,
@@ -94,14 +89,15 @@ class PowerKVMTestBase(base.ServersTestBase):
         # nova records the fault just after it sets ERROR
         want_fault = (wait_for_fault_key
                       and expected_params.get('status') == 'ERROR')
-        seen = [server]
+        seen = server
 
         def look():
-            seen[0] = api.get_server(server['id'])
-            return (all(seen[0][k] == v for k, v in expected_params.items())
-                    and (not want_fault or 'fault' in seen[0])
-                    and seen[0])
-        return self._poll(look, lambda: '%s: %s' % (expected_params, seen[0]))
+            nonlocal seen
+            seen = api.get_server(server['id'])
+            return (all(seen[k] == v for k, v in expected_params.items())
+                    and (not want_fault or 'fault' in seen)
+                    and seen)
+        return self._poll(look, lambda: '%s: %s' % (expected_params, seen))
 
     def _wait_until_deleted(self, server):
         was_error = server.get('status') == 'ERROR'
@@ -118,7 +114,6 @@ class PowerKVMTestBase(base.ServersTestBase):
 
     def _wait_for_migration_status(self, server, expected_statuses):
         statuses = {status.lower() for status in expected_statuses}
-
         api = getattr(self, 'admin_api', self.api)
 
         def look():
